@@ -1,0 +1,259 @@
+//! Local sources: files, directories walked recursively, mbox archives (split while
+//! streaming, so an archive of any size uses bounded memory) and Maildir folders.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::content::{Kind, sniff};
+use crate::extract::{Claim, Found, Limits, extract};
+use crate::mail::MessageMeta;
+
+/// Where an input came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A file named on the command line or found in a directory.
+    File,
+    /// One message of an mbox archive.
+    Mbox,
+    /// One message file of a Maildir folder.
+    Maildir,
+}
+
+impl Source {
+    /// The stable name stored with each input.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Mbox => "mbox",
+            Self::Maildir => "maildir",
+        }
+    }
+}
+
+/// A file to read, as found by [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: PathBuf,
+    pub in_maildir: bool,
+}
+
+/// One input, read and unpacked.
+#[derive(Debug)]
+pub struct Input {
+    pub source: Source,
+    /// The file path, with `#N` for the N-th message of an mbox.
+    pub locator: String,
+    pub message_id: Option<String>,
+    /// The input's bytes: all of them, or the first [`KEEP_OF_OVERSIZED`] when the input
+    /// is over the size limit.
+    pub bytes: Vec<u8>,
+    /// The input's full size in bytes.
+    pub size: u64,
+    pub found: Vec<Found>,
+}
+
+/// How much of an oversized input is kept for inspection.
+pub const KEEP_OF_OVERSIZED: usize = 1024 * 1024;
+
+/// Expands the given paths into the files to read, in a stable order. Directories are
+/// walked recursively; a directory holding `cur/` and `new/` is read as a Maildir (its
+/// `tmp/` is skipped, as unfinished deliveries live there).
+pub fn plan(paths: &[PathBuf]) -> (Vec<Entry>, Vec<(PathBuf, String)>) {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        walk(path, false, &mut entries, &mut errors);
+    }
+    (entries, errors)
+}
+
+fn walk(
+    path: &Path,
+    in_maildir: bool,
+    entries: &mut Vec<Entry>,
+    errors: &mut Vec<(PathBuf, String)>,
+) {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push((path.to_owned(), e.to_string()));
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        entries.push(Entry {
+            path: path.to_owned(),
+            in_maildir,
+        });
+        return;
+    }
+    let maildir = path.join("cur").is_dir() && path.join("new").is_dir();
+    let mut children = match fs::read_dir(path) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            errors.push((path.to_owned(), e.to_string()));
+            return;
+        }
+    };
+    children.sort();
+    for child in children {
+        let name = child
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let is_dir = child.is_dir();
+        if maildir && is_dir && name == "tmp" {
+            continue;
+        }
+        if !is_dir && (name.starts_with('.') || is_mailbox_metadata(name)) {
+            continue;
+        }
+        if is_dir && fs::symlink_metadata(&child).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        walk(&child, maildir || in_maildir, entries, errors);
+    }
+}
+
+/// Index and state files that mail servers keep beside messages.
+fn is_mailbox_metadata(name: &str) -> bool {
+    name.starts_with("dovecot")
+        || name.starts_with("courierimap")
+        || matches!(name, "maildirfolder" | "subscriptions")
+}
+
+/// Reads one planned file and hands each input in it to `emit`: one input for a plain
+/// file, one per message for an mbox archive.
+pub fn read(entry: &Entry, limits: &Limits, emit: &mut dyn FnMut(Input)) {
+    let locator = entry.path.display().to_string();
+    let source = if entry.in_maildir {
+        Source::Maildir
+    } else {
+        Source::File
+    };
+    let unreadable = |reason: String| Input {
+        source,
+        locator: locator.clone(),
+        message_id: None,
+        bytes: Vec::new(),
+        size: 0,
+        found: vec![Found::Rejected { part: None, reason }],
+    };
+    let file = match File::open(&entry.path) {
+        Ok(f) => f,
+        Err(e) => return emit(unreadable(format!("cannot open the file: {e}"))),
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let head = match reader.fill_buf() {
+        Ok(h) => h,
+        Err(e) => return emit(unreadable(format!("cannot read the file: {e}"))),
+    };
+    if !entry.in_maildir && head.starts_with(b"From ") {
+        return read_mbox(reader, &locator, limits, emit);
+    }
+    let mut bytes = Vec::new();
+    let cap = limits.max_input_bytes.max(KEEP_OF_OVERSIZED);
+    if let Err(e) = reader.by_ref().take(cap as u64 + 1).read_to_end(&mut bytes) {
+        return emit(unreadable(format!("cannot read the file: {e}")));
+    }
+    emit(unpack(source, locator, bytes, size, limits));
+}
+
+/// Unpacks one input's bytes: rejects it when over the size limit (keeping its head),
+/// and reads the message header of mail for the record.
+pub fn unpack(
+    source: Source,
+    locator: String,
+    mut bytes: Vec<u8>,
+    size: u64,
+    limits: &Limits,
+) -> Input {
+    let size = size.max(bytes.len() as u64);
+    let (message_id, found) = if size > limits.max_input_bytes as u64 {
+        bytes.truncate(KEEP_OF_OVERSIZED);
+        let reason = format!(
+            "input is {size} bytes, over the limit of {} bytes (raise --max-input-size if it is genuine)",
+            limits.max_input_bytes
+        );
+        (None, vec![Found::Rejected { part: None, reason }])
+    } else {
+        let message_id = (sniff(&bytes) == Kind::Mail)
+            .then(|| MessageMeta::read(&bytes).message_id)
+            .flatten();
+        (message_id, extract(&bytes, Claim::Operator, limits))
+    };
+    Input {
+        source,
+        locator,
+        message_id,
+        bytes,
+        size,
+        found,
+    }
+}
+
+/// Splits an mbox archive into messages while streaming. A line starting `From ` after
+/// a blank line (or at the start) begins a message; `>From ` quoting is undone (mboxrd).
+fn read_mbox(mut reader: impl BufRead, path: &str, limits: &Limits, emit: &mut dyn FnMut(Input)) {
+    let mut message: Vec<u8> = Vec::new();
+    let mut size = 0u64;
+    let mut number = 0usize;
+    let mut previous_blank = true;
+    let mut line = Vec::new();
+    let mut flush = |message: &mut Vec<u8>, size: &mut u64, number: usize| {
+        if number > 0 {
+            let bytes = std::mem::take(message);
+            emit(unpack(
+                Source::Mbox,
+                format!("{path}#{number}"),
+                bytes,
+                *size,
+                limits,
+            ));
+        }
+        *size = 0;
+    };
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                flush(&mut message, &mut size, number);
+                emit(Input {
+                    source: Source::Mbox,
+                    locator: format!("{path}#{}", number + 1),
+                    message_id: None,
+                    bytes: Vec::new(),
+                    size: 0,
+                    found: vec![Found::Rejected {
+                        part: None,
+                        reason: format!("cannot read the mbox archive: {e}"),
+                    }],
+                });
+                return;
+            }
+        }
+        if previous_blank && line.starts_with(b"From ") {
+            flush(&mut message, &mut size, number);
+            number += 1;
+            previous_blank = false;
+            continue;
+        }
+        previous_blank = line == b"\n" || line == b"\r\n";
+        let unquoted = match line.iter().position(|&b| b != b'>') {
+            Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
+            _ => &line[..],
+        };
+        size += unquoted.len() as u64;
+        if message.len() + unquoted.len() <= limits.max_input_bytes.max(KEEP_OF_OVERSIZED) {
+            message.extend_from_slice(unquoted);
+        }
+    }
+    flush(&mut message, &mut size, number);
+}

@@ -1,0 +1,26 @@
+//! One module per subcommand; `run` opens what the subcommand needs and dispatches.
+
+mod ingest;
+mod stats;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tlsrpt_store::Store;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the subcommand and returns the process exit status.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
+        Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
+    }
+}
+
+async fn open_store(url: Option<String>) -> anyhow::Result<Store> {
+    let url = url.unwrap_or_else(|| tlsrpt_store::default_database_path().display().to_string());
+    Store::open(&url)
+        .await
+        .with_context(|| format!("cannot use the database {url}"))
+}

@@ -1,0 +1,73 @@
+-- Reports, their policies and failure details (RFC 8460 §4), and a record of every input.
+-- Times are Unix seconds (UTC); raw bytes are deflate-compressed. The PostgreSQL schema
+-- mirrors this one with BIGINT/BYTEA/BIGSERIAL.
+
+CREATE TABLE reports (
+    id                INTEGER PRIMARY KEY,
+    organization_name TEXT    NOT NULL,
+    report_id         TEXT    NOT NULL,
+    start_time        INTEGER NOT NULL,
+    end_time          INTEGER NOT NULL,
+    contact_info      TEXT,
+    -- Who vouches for the report: 'operator' (imported by hand), later DKIM and HTTPS.
+    auth              TEXT    NOT NULL,
+    -- Accepted deviations from RFC 8460, as a JSON array of {"code":…} objects.
+    quirks            TEXT    NOT NULL,
+    raw_json          BLOB    NOT NULL,
+    raw_size          INTEGER NOT NULL,
+    ingested_at       INTEGER NOT NULL,
+    CONSTRAINT reports_reporter_report_id_key UNIQUE (organization_name, report_id)
+);
+CREATE INDEX reports_start_time_idx ON reports (start_time);
+
+CREATE TABLE policies (
+    id                     INTEGER PRIMARY KEY,
+    report_ref             INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    position               INTEGER NOT NULL,
+    policy_type            TEXT    NOT NULL,
+    policy_domain          TEXT    NOT NULL,
+    -- JSON arrays of strings.
+    policy_string          TEXT    NOT NULL,
+    mx_host                TEXT    NOT NULL,
+    successful_sessions    INTEGER NOT NULL,
+    failed_sessions        INTEGER NOT NULL,
+    detail_failed_sessions INTEGER NOT NULL,
+    -- A copy of the report's start, so that per-domain windows need no join.
+    start_time             INTEGER NOT NULL,
+    CONSTRAINT policies_report_position_key UNIQUE (report_ref, position)
+);
+CREATE INDEX policies_domain_start_idx ON policies (policy_domain, start_time);
+CREATE INDEX policies_start_idx ON policies (start_time);
+
+CREATE TABLE failure_details (
+    id                     INTEGER PRIMARY KEY,
+    policy_ref             INTEGER NOT NULL REFERENCES policies (id) ON DELETE CASCADE,
+    result_type            TEXT    NOT NULL,
+    sending_mta_ip         TEXT,
+    receiving_mx_hostname  TEXT,
+    receiving_mx_helo      TEXT,
+    receiving_ip           TEXT,
+    failed_session_count   INTEGER NOT NULL,
+    additional_information TEXT,
+    failure_reason_code    TEXT
+);
+CREATE INDEX failure_details_policy_idx ON failure_details (policy_ref);
+
+-- One row per report candidate of every input: what it was, where it came from, what
+-- became of it and why. Rejected inputs keep their bytes here.
+CREATE TABLE inputs (
+    id           INTEGER PRIMARY KEY,
+    source       TEXT    NOT NULL,
+    locator      TEXT    NOT NULL,
+    part         TEXT,
+    message_id   TEXT,
+    outcome      TEXT    NOT NULL CHECK (outcome IN ('stored', 'duplicate', 'rejected', 'not-report')),
+    reason       TEXT,
+    report_ref   INTEGER REFERENCES reports (id) ON DELETE SET NULL,
+    raw          BLOB,
+    raw_size     INTEGER,
+    raw_complete INTEGER,
+    received_at  INTEGER NOT NULL
+);
+CREATE INDEX inputs_outcome_idx ON inputs (outcome, received_at);
+CREATE INDEX inputs_report_idx ON inputs (report_ref);
