@@ -1,5 +1,5 @@
 -- Reports, their policies and failure details (RFC 8460 §4), and a record of every input.
--- Times are Unix seconds (UTC); raw bytes are deflate-compressed. The PostgreSQL schema
+-- Times are Unix seconds (UTC); raw bytes are gzip-compressed. The PostgreSQL schema
 -- mirrors this one with BIGINT/BYTEA/BIGSERIAL.
 
 CREATE TABLE reports (
@@ -18,7 +18,6 @@ CREATE TABLE reports (
     ingested_at       INTEGER NOT NULL,
     CONSTRAINT reports_reporter_report_id_key UNIQUE (organization_name, report_id)
 );
-CREATE INDEX reports_start_time_idx ON reports (start_time);
 
 CREATE TABLE policies (
     id                     INTEGER PRIMARY KEY,
@@ -37,7 +36,6 @@ CREATE TABLE policies (
     CONSTRAINT policies_report_position_key UNIQUE (report_ref, position)
 );
 CREATE INDEX policies_domain_start_idx ON policies (policy_domain, start_time);
-CREATE INDEX policies_start_idx ON policies (start_time);
 
 CREATE TABLE failure_details (
     id                     INTEGER PRIMARY KEY,
@@ -69,5 +67,6 @@ CREATE TABLE inputs (
     raw_complete INTEGER,
     received_at  INTEGER NOT NULL
 );
-CREATE INDEX inputs_outcome_idx ON inputs (outcome, received_at);
+-- Rejections are what users list and inspect; the other outcomes need no index.
+CREATE INDEX inputs_rejected_idx ON inputs (received_at) WHERE outcome = 'rejected';
 CREATE INDEX inputs_report_idx ON inputs (report_ref);

@@ -47,6 +47,9 @@ pub enum Found {
         part: Option<String>,
         report: Box<Report>,
         json: Vec<u8>,
+        /// The gzip stream the JSON came out of, when it came straight out of one: the
+        /// original compressed bytes, which can be kept as they are.
+        gzip: Option<Vec<u8>>,
     },
     /// Something that claims to be a TLS report but cannot be read as one.
     Rejected {
@@ -120,6 +123,9 @@ impl Unpacker<'_> {
         let cap = self.limits.max_decompressed_bytes;
         match sniff(bytes) {
             Kind::Gzip => match gunzip(bytes, cap) {
+                Ok(inner) if sniff(&inner) == Kind::Json => {
+                    self.json(&inner, Some(bytes), part, claim);
+                }
                 Ok(inner) => self.unpack(&inner, depth + 1, part, claim),
                 Err(e) if claimed => self.reject(part, e),
                 Err(e) => self.not_report(format!("unreadable gzip attachment: {e}")),
@@ -140,7 +146,7 @@ impl Unpacker<'_> {
                 Err(e) if claimed => self.reject(part, e),
                 Err(e) => self.not_report(format!("unreadable zip attachment: {e}")),
             },
-            Kind::Json => self.json(bytes, part, claim),
+            Kind::Json => self.json(bytes, None, part, claim),
             Kind::Mail => mail::unpack(self, bytes, depth),
             Kind::Base64 => match decode_base64(bytes) {
                 Some(inner) if !matches!(sniff(&inner), Kind::Unknown | Kind::Empty) => {
@@ -159,12 +165,13 @@ impl Unpacker<'_> {
         }
     }
 
-    fn json(&mut self, bytes: &[u8], part: Option<&str>, claim: Claim) {
+    fn json(&mut self, bytes: &[u8], gzip: Option<&[u8]>, part: Option<&str>, claim: Claim) {
         match tlsrpt_report::parse(bytes, &self.limits.report) {
             Ok(report) => self.out.push(Found::Report {
                 part: part.map(str::to_owned),
                 report: Box::new(report),
                 json: bytes.to_vec(),
+                gzip: gzip.map(<[u8]>::to_vec),
             }),
             // A JSON object that has none of the keys of a TLS report is some other
             // document, unless the context says it must be a report.

@@ -156,8 +156,13 @@ pub fn read(entry: &Entry, limits: &Limits, emit: &mut dyn FnMut(Input)) {
     if !entry.in_maildir && head.starts_with(b"From ") {
         return read_mbox(reader, &locator, limits, emit);
     }
-    let mut bytes = Vec::new();
-    let cap = limits.max_input_bytes.max(KEEP_OF_OVERSIZED);
+    // An oversized file is not read beyond the head that is kept of it.
+    let cap = if size > limits.max_input_bytes as u64 {
+        KEEP_OF_OVERSIZED
+    } else {
+        limits.max_input_bytes.max(KEEP_OF_OVERSIZED)
+    };
+    let mut bytes = Vec::with_capacity(size.min(cap as u64) as usize);
     if let Err(e) = reader.by_ref().take(cap as u64 + 1).read_to_end(&mut bytes) {
         return emit(unreadable(format!("cannot read the file: {e}")));
     }

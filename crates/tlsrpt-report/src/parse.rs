@@ -135,6 +135,10 @@ impl Parser<'_> {
         // (a DMARC report converted to JSON, say) is rejected for the right reason.
         let report_id = match root.get("report-id") {
             None | Some(Value::Null) => return Err(RejectReason::Missing("report-id".into())),
+            // An empty id would make every such report of the reporter one duplicate.
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                return Err(RejectReason::Missing("report-id".into()));
+            }
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             Some(other) => return Err(wrong_type("report-id", "a string", other)),
@@ -321,7 +325,7 @@ impl Parser<'_> {
             });
         }
         let raw_domain = match p.get("policy-domain") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s,
+            Some(Value::String(s)) if !normalise_domain(s).is_empty() => s,
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(RejectReason::Missing(format!("{path}.policy-domain")));
             }
@@ -333,7 +337,7 @@ impl Parser<'_> {
                 ));
             }
         };
-        let policy_domain = raw_domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let policy_domain = normalise_domain(raw_domain);
         if policy_domain != *raw_domain {
             self.quirks.push(Quirk::PolicyDomainNormalised {
                 policy: index,
@@ -366,7 +370,7 @@ impl Parser<'_> {
                 return Vec::new();
             }
             Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::Array(items)) => self.strings(&path, items),
             Some(other) => {
                 self.ignore(&path, format!("{} is not an array", type_name(other)));
                 return Vec::new();
@@ -420,9 +424,9 @@ impl Parser<'_> {
                 self.quirks.push(Quirk::MxHostString { policy: index });
                 vec![s.trim().to_owned()]
             }
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
+            Value::Array(items) => self
+                .strings(&format!("policies[{index}].policy.{key}"), items)
+                .into_iter()
                 .map(|s| s.trim().to_owned())
                 .collect(),
             Value::Null => Vec::new(),
@@ -587,12 +591,32 @@ impl Parser<'_> {
         }
     }
 
+    /// The string elements of an array; other elements are ignored and recorded.
+    fn strings<'v>(&mut self, path: &str, items: &'v [Value]) -> Vec<&'v str> {
+        let mut strings = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => strings.push(s.as_str()),
+                other => self.ignore(
+                    &format!("{path}[{i}]"),
+                    format!("{} is not a string", type_name(other)),
+                ),
+            }
+        }
+        strings
+    }
+
     fn ignore(&mut self, path: &str, reason: String) {
         self.quirks.push(Quirk::IgnoredField {
             path: path.to_owned(),
             reason,
         });
     }
+}
+
+/// A domain in the form reports are grouped by: trimmed, lower-case, no trailing dot.
+fn normalise_domain(domain: &str) -> String {
+    domain.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn wrong_type(path: &str, expected: &'static str, found: &Value) -> RejectReason {

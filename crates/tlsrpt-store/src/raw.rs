@@ -1,13 +1,13 @@
-//! Original bytes kept compressed, so that nothing is lost and any parse can be redone.
+//! Original bytes kept gzip-compressed, so that nothing is lost and any parse can be redone.
 
 use std::io::{Read, Write};
 
-use flate2::{Compression, read::DeflateDecoder, write::DeflateEncoder};
+use flate2::{Compression, read::MultiGzDecoder, write::GzEncoder};
 
 /// Bytes compressed for storage, with the size of the original.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raw {
-    /// Raw deflate (RFC 1951) of the kept bytes.
+    /// The kept bytes as gzip (RFC 1952); possibly several members.
     pub compressed: Vec<u8>,
     /// The size of the original input, which may exceed what was kept.
     pub size: u64,
@@ -19,8 +19,7 @@ impl Raw {
     /// Compresses `kept`, the first bytes (or all) of an input of `size` bytes. Fast
     /// compression: this runs once per report on the ingest path.
     pub fn compress(kept: &[u8], size: u64) -> Self {
-        let mut encoder =
-            DeflateEncoder::new(Vec::with_capacity(kept.len() / 4), Compression::fast());
+        let mut encoder = GzEncoder::new(Vec::with_capacity(kept.len() / 4), Compression::fast());
         // Writing into a Vec cannot fail.
         let compressed = encoder
             .write_all(kept)
@@ -33,10 +32,20 @@ impl Raw {
         }
     }
 
-    /// Decompresses stored bytes.
+    /// Keeps a gzip stream that already holds exactly the original bytes (a report
+    /// that arrived gzip-compressed), so it is stored as it came, without recompressing.
+    pub fn from_gzip(gzip: Vec<u8>, size: u64) -> Self {
+        Self {
+            compressed: gzip,
+            size,
+            complete: true,
+        }
+    }
+
+    /// Decompresses stored bytes (trailing bytes after the last gzip member are ignored).
     pub fn decompress(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
         let mut out = Vec::new();
-        DeflateDecoder::new(compressed).read_to_end(&mut out)?;
+        MultiGzDecoder::new(compressed).read_to_end(&mut out)?;
         Ok(out)
     }
 }

@@ -1,8 +1,10 @@
 //! Writing a batch of inputs in one transaction. A report is stored once: the unique
 //! constraint on (organization_name, report_id) decides, never a check-then-insert.
 
-use sqlx::{Sqlite, Transaction};
-use tlsrpt_report::Report;
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 
 use crate::open::{Doing, Store, StoreError};
 use crate::raw::Raw;
@@ -74,145 +76,259 @@ impl Outcome {
     }
 }
 
+/// Rows per multi-row INSERT: keeps bind variables well under SQLite's 32,766.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// A report's identity: (organization-name, report-id).
+type Key = (String, String);
+
+fn key_of(report: &Report) -> Key {
+    (report.organization_name.clone(), report.report_id.clone())
+}
+
 impl Store {
     /// Stores a batch of inputs in one transaction and says what became of each, in order.
-    /// Either the whole batch is committed or nothing is.
+    /// Either the whole batch is committed or nothing is. Rows are written with one
+    /// multi-row INSERT per table and chunk, so a batch costs a handful of statements.
     pub async fn write_batch(&self, batch: &[NewInput]) -> Result<Vec<Outcome>, StoreError> {
         let mut tx = self.pool.begin().await.doing("starting a transaction")?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for input in batch {
-            outcomes.push(write_one(&mut tx, input).await?);
+        let reports: Vec<(usize, &Report, &Raw, Auth)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, input)| match &input.candidate {
+                Candidate::Report {
+                    report,
+                    raw_json,
+                    auth,
+                } => Some((i, &**report, raw_json, *auth)),
+                _ => None,
+            })
+            .collect();
+
+        let inserted = insert_reports(&mut tx, &reports, batch).await?;
+        let mut outcomes: Vec<Outcome> = batch
+            .iter()
+            .map(|input| match &input.candidate {
+                Candidate::Report { .. } => Outcome::Duplicate,
+                Candidate::Rejected { .. } => Outcome::Rejected,
+                Candidate::NotReport { .. } => Outcome::NotReport,
+            })
+            .collect();
+        let mut report_refs: Vec<Option<i64>> = vec![None; batch.len()];
+        let mut new_reports = Vec::new();
+        let mut duplicates = Vec::new();
+        let mut claimed = HashSet::new();
+        for &(i, report, _, _) in &reports {
+            let key = key_of(report);
+            // The first candidate of the batch with a newly inserted key stored it.
+            match inserted.get(&key) {
+                Some(&id) if claimed.insert(key.clone()) => {
+                    outcomes[i] = Outcome::Stored;
+                    report_refs[i] = Some(id);
+                    new_reports.push((id, report));
+                }
+                _ => duplicates.push((i, key)),
+            }
         }
+        let existing = find_reports(&mut tx, &duplicates).await?;
+        for (i, key) in &duplicates {
+            report_refs[*i] = existing.get(key).copied();
+        }
+        insert_policies(&mut tx, &new_reports).await?;
+        insert_inputs(&mut tx, batch, &outcomes, &report_refs).await?;
         tx.commit().await.doing("committing a batch")?;
         Ok(outcomes)
     }
 }
 
-async fn write_one(
+/// Inserts the reports not stored yet; returns the ids of those inserted, by key.
+async fn insert_reports(
     tx: &mut Transaction<'_, Sqlite>,
-    input: &NewInput,
-) -> Result<Outcome, StoreError> {
-    let (outcome, reason, report_ref, raw) = match &input.candidate {
-        Candidate::Report {
-            report,
-            raw_json,
-            auth,
-        } => match insert_report(tx, report, raw_json, *auth, input.received_at).await? {
-            Some(id) => (Outcome::Stored, None, Some(id), None),
-            None => {
-                let existing: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM reports WHERE organization_name = $1 AND report_id = $2",
-                )
-                .bind(&report.organization_name)
-                .bind(&report.report_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .doing("finding a duplicate report")?;
-                (Outcome::Duplicate, None, existing, None)
-            }
-        },
-        Candidate::Rejected { reason, raw } => {
-            (Outcome::Rejected, Some(reason.as_str()), None, raw.as_ref())
-        }
-        Candidate::NotReport { reason } => (Outcome::NotReport, Some(reason.as_str()), None, None),
-    };
-    sqlx::query(
-        "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, report_ref, \
-         raw, raw_size, raw_complete, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(input.source)
-    .bind(&input.locator)
-    .bind(&input.part)
-    .bind(&input.message_id)
-    .bind(outcome.as_str())
-    .bind(reason)
-    .bind(report_ref)
-    .bind(raw.map(|r| &r.compressed[..]))
-    .bind(raw.map(|r| to_i64(r.size)))
-    .bind(raw.map(|r| r.complete))
-    .bind(input.received_at)
-    .execute(&mut **tx)
-    .await
-    .doing("recording an input")?;
-    Ok(outcome)
+    reports: &[(usize, &Report, &Raw, Auth)],
+    batch: &[NewInput],
+) -> Result<HashMap<Key, i64>, StoreError> {
+    let mut ids = HashMap::new();
+    for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO reports (organization_name, report_id, start_time, end_time, \
+             contact_info, auth, quirks, raw_json, raw_size, ingested_at) ",
+        );
+        query.push_values(chunk, |mut row, &(i, report, raw, auth)| {
+            row.push_bind(report.organization_name.as_str())
+                .push_bind(report.report_id.as_str())
+                .push_bind(report.date_range.start.timestamp())
+                .push_bind(report.date_range.end.timestamp())
+                .push_bind(report.contact_info.as_deref())
+                .push_bind(auth.as_str())
+                .push_bind(serde_json::to_string(&report.quirks).unwrap_or_else(|_| "[]".into()))
+                .push_bind(&raw.compressed[..])
+                .push_bind(to_i64(raw.size))
+                .push_bind(batch[i].received_at);
+        });
+        query.push(
+            " ON CONFLICT (organization_name, report_id) DO NOTHING \
+             RETURNING id, organization_name, report_id",
+        );
+        let rows: Vec<(i64, String, String)> = query
+            .build_query_as()
+            .fetch_all(&mut **tx)
+            .await
+            .doing("storing reports")?;
+        ids.extend(
+            rows.into_iter()
+                .map(|(id, org, report_id)| ((org, report_id), id)),
+        );
+    }
+    Ok(ids)
 }
 
-/// Inserts the report and its rows; `None` when the report is already stored.
-async fn insert_report(
+/// The ids of already stored reports, by key.
+async fn find_reports(
     tx: &mut Transaction<'_, Sqlite>,
-    report: &Report,
-    raw_json: &Raw,
-    auth: Auth,
-    now: i64,
-) -> Result<Option<i64>, StoreError> {
-    let quirks = serde_json::to_string(&report.quirks).unwrap_or_else(|_| "[]".into());
-    let start = report.date_range.start.timestamp();
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO reports (organization_name, report_id, start_time, end_time, contact_info, \
-         auth, quirks, raw_json, raw_size, ingested_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (organization_name, report_id) DO NOTHING RETURNING id",
-    )
-    .bind(&report.organization_name)
-    .bind(&report.report_id)
-    .bind(start)
-    .bind(report.date_range.end.timestamp())
-    .bind(&report.contact_info)
-    .bind(auth.as_str())
-    .bind(quirks)
-    .bind(&raw_json.compressed[..])
-    .bind(to_i64(raw_json.size))
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await
-    .doing("storing a report")?;
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    for (position, result) in report.policies.iter().enumerate() {
-        let policy = &result.policy;
-        let policy_id: i64 = sqlx::query_scalar(
+    keys: &[(usize, Key)],
+) -> Result<HashMap<Key, i64>, StoreError> {
+    let mut ids = HashMap::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT id, organization_name, report_id FROM reports \
+             WHERE (organization_name, report_id) IN (",
+        );
+        query.push_values(chunk, |mut row, (_, (org, report_id))| {
+            row.push_bind(org.as_str()).push_bind(report_id.as_str());
+        });
+        query.push(")");
+        let rows: Vec<(i64, String, String)> = query
+            .build_query_as()
+            .fetch_all(&mut **tx)
+            .await
+            .doing("finding duplicate reports")?;
+        ids.extend(
+            rows.into_iter()
+                .map(|(id, org, report_id)| ((org, report_id), id)),
+        );
+    }
+    Ok(ids)
+}
+
+/// Inserts the policies of newly stored reports, then their failure details.
+async fn insert_policies(
+    tx: &mut Transaction<'_, Sqlite>,
+    reports: &[(i64, &Report)],
+) -> Result<(), StoreError> {
+    let policies: Vec<(i64, usize, &PolicyResult, i64)> = reports
+        .iter()
+        .flat_map(|&(id, report)| {
+            let start = report.date_range.start.timestamp();
+            report
+                .policies
+                .iter()
+                .enumerate()
+                .map(move |(position, result)| (id, position, result, start))
+        })
+        .collect();
+    let mut details: Vec<(i64, &FailureDetail)> = Vec::new();
+    for chunk in policies.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO policies (report_ref, position, policy_type, policy_domain, \
              policy_string, mx_host, successful_sessions, failed_sessions, \
-             detail_failed_sessions, start_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(policy.policy_type.as_str())
-        .bind(&policy.policy_domain)
-        .bind(json_list(&policy.policy_string))
-        .bind(json_list(&policy.mx_host))
-        .bind(to_i64(result.summary.total_successful_session_count))
-        .bind(to_i64(result.summary.total_failure_session_count))
-        .bind(to_i64(result.detail_failure_sum()))
-        .bind(start)
-        .fetch_one(&mut **tx)
-        .await
-        .doing("storing a policy")?;
-        for detail in &result.failure_details {
-            sqlx::query(
-                "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
-                 receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
-                 additional_information, failure_reason_code) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(policy_id)
-            .bind(detail.result_type.as_str())
-            .bind(&detail.sending_mta_ip)
-            .bind(&detail.receiving_mx_hostname)
-            .bind(&detail.receiving_mx_helo)
-            .bind(&detail.receiving_ip)
-            .bind(to_i64(detail.failed_session_count))
-            .bind(&detail.additional_information)
-            .bind(&detail.failure_reason_code)
-            .execute(&mut **tx)
+             detail_failed_sessions, start_time) ",
+        );
+        query.push_values(chunk, |mut row, &(id, position, result, start)| {
+            row.push_bind(id)
+                .push_bind(position as i64)
+                .push_bind(result.policy.policy_type.as_str())
+                .push_bind(result.policy.policy_domain.as_str())
+                .push_bind(json_list(&result.policy.policy_string))
+                .push_bind(json_list(&result.policy.mx_host))
+                .push_bind(to_i64(result.summary.total_successful_session_count))
+                .push_bind(to_i64(result.summary.total_failure_session_count))
+                .push_bind(to_i64(result.detail_failure_sum()))
+                .push_bind(start);
+        });
+        query.push(" RETURNING id, report_ref, position");
+        let rows: Vec<(i64, i64, i64)> = query
+            .build_query_as()
+            .fetch_all(&mut **tx)
             .await
-            .doing("storing a failure detail")?;
+            .doing("storing policies")?;
+        let by_key: HashMap<(i64, i64), i64> = rows
+            .into_iter()
+            .map(|(id, report, position)| ((report, position), id))
+            .collect();
+        for &(report, position, result, _) in chunk {
+            if let Some(&policy_id) = by_key.get(&(report, position as i64)) {
+                details.extend(result.failure_details.iter().map(|d| (policy_id, d)));
+            }
         }
     }
-    Ok(Some(id))
+    for chunk in details.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
+             receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
+             additional_information, failure_reason_code) ",
+        );
+        query.push_values(chunk, |mut row, &(policy_id, d)| {
+            row.push_bind(policy_id)
+                .push_bind(d.result_type.as_str())
+                .push_bind(d.sending_mta_ip.as_deref())
+                .push_bind(d.receiving_mx_hostname.as_deref())
+                .push_bind(d.receiving_mx_helo.as_deref())
+                .push_bind(d.receiving_ip.as_deref())
+                .push_bind(to_i64(d.failed_session_count))
+                .push_bind(d.additional_information.as_deref())
+                .push_bind(d.failure_reason_code.as_deref());
+        });
+        query
+            .build()
+            .execute(&mut **tx)
+            .await
+            .doing("storing failure details")?;
+    }
+    Ok(())
+}
+
+async fn insert_inputs(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch: &[NewInput],
+    outcomes: &[Outcome],
+    report_refs: &[Option<i64>],
+) -> Result<(), StoreError> {
+    let rows: Vec<(&NewInput, Outcome, Option<i64>)> = batch
+        .iter()
+        .zip(outcomes)
+        .zip(report_refs)
+        .map(|((input, &outcome), &report_ref)| (input, outcome, report_ref))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, \
+             report_ref, raw, raw_size, raw_complete, received_at) ",
+        );
+        query.push_values(chunk, |mut row, &(input, outcome, report_ref)| {
+            let (reason, raw) = match &input.candidate {
+                Candidate::Report { .. } => (None, None),
+                Candidate::Rejected { reason, raw } => (Some(reason.as_str()), raw.as_ref()),
+                Candidate::NotReport { reason } => (Some(reason.as_str()), None),
+            };
+            row.push_bind(input.source)
+                .push_bind(input.locator.as_str())
+                .push_bind(input.part.as_deref())
+                .push_bind(input.message_id.as_deref())
+                .push_bind(outcome.as_str())
+                .push_bind(reason)
+                .push_bind(report_ref)
+                .push_bind(raw.map(|r| &r.compressed[..]))
+                .push_bind(raw.map(|r| to_i64(r.size)))
+                .push_bind(raw.map(|r| r.complete))
+                .push_bind(input.received_at);
+        });
+        query
+            .build()
+            .execute(&mut **tx)
+            .await
+            .doing("recording inputs")?;
+    }
+    Ok(())
 }
 
 fn json_list(items: &[String]) -> String {

@@ -33,6 +33,14 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print session and failure totals per policy domain and policy type.
     Stats(StatsArgs),
+    /// Check the live MTA-STS and TLS-RPT configuration of domains.
+    ///
+    /// Reads the _mta-sts TXT record, fetches the HTTPS policy, matches the MX hosts
+    /// against it, probes STARTTLS and the certificate of every MX address, and reads the
+    /// _smtp._tls record. Every problem is a finding with a stable code and advice.
+    ///
+    /// Exit status: 0 when no error-level finding, 1 when any, 2 for a usage error.
+    Check(crate::cmd::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,7 +64,7 @@ pub struct IngestArgs {
     pub max_decompressed_size: usize,
 
     /// Inputs written per database transaction.
-    #[arg(long, env = "TLSRPT_BATCH_SIZE", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "TLSRPT_BATCH_SIZE", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
 
     /// Never show a progress bar (it is shown only when stderr is a terminal).

@@ -49,9 +49,10 @@ pub trait Progress {
     fn rejected(&mut self, input: &NewInput, reason: &str);
 }
 
-enum Message {
-    Inputs(Vec<NewInput>),
-    FileDone,
+/// What the reader thread sends: the records of one input, and whether they finish a file.
+struct Message {
+    inputs: Vec<NewInput>,
+    file_done: bool,
 }
 
 /// Reads `paths` and stores everything in them.
@@ -63,7 +64,8 @@ pub async fn ingest_paths(
 ) -> anyhow::Result<Summary> {
     let (entries, walk_errors) = files::plan(&paths);
     progress.planned(entries.len() as u64);
-    let (sender, mut receiver) = mpsc::channel::<Message>(64);
+    // Room for two batches, so that reading goes on while a batch is written.
+    let (sender, mut receiver) = mpsc::channel::<Message>(settings.batch_size * 2);
     let limits = settings.limits;
     let reader = thread::Builder::new()
         .name("tlsrpt-reader".into())
@@ -73,9 +75,9 @@ pub async fn ingest_paths(
     let mut summary = Summary::default();
     let mut batch = Vec::with_capacity(settings.batch_size);
     while let Some(message) = receiver.recv().await {
-        match message {
-            Message::Inputs(inputs) => batch.extend(inputs),
-            Message::FileDone => progress.file_done(),
+        batch.extend(message.inputs);
+        if message.file_done {
+            progress.file_done();
         }
         if batch.len() >= settings.batch_size {
             write(store, &mut batch, &mut summary, progress).await?;
@@ -128,18 +130,33 @@ fn read_all(
                 raw: None,
             },
         };
-        if sender.blocking_send(Message::Inputs(vec![input])).is_err() {
+        let message = Message {
+            inputs: vec![input],
+            file_done: false,
+        };
+        if sender.blocking_send(message).is_err() {
             return;
         }
     }
     for entry in entries {
+        // Inputs are sent one behind, so that the last one of the file carries `file_done`.
+        let mut pending: Option<Vec<NewInput>> = None;
         let mut open = true;
         files::read(entry, limits, &mut |input| {
-            open &= sender
-                .blocking_send(Message::Inputs(to_new_inputs(input, now)))
-                .is_ok();
+            if let Some(inputs) = pending.replace(to_new_inputs(input, now)) {
+                open &= sender
+                    .blocking_send(Message {
+                        inputs,
+                        file_done: false,
+                    })
+                    .is_ok();
+            }
         });
-        if !open || sender.blocking_send(Message::FileDone).is_err() {
+        let message = Message {
+            inputs: pending.unwrap_or_default(),
+            file_done: true,
+        };
+        if !open || sender.blocking_send(message).is_err() {
             return;
         }
     }
@@ -155,13 +172,23 @@ pub fn to_new_inputs(input: Input, received_at: i64) -> Vec<NewInput> {
         size,
         found,
     } = input;
-    let kept = (!bytes.is_empty()).then(|| Raw::compress(&bytes, size));
+    // The input's own bytes are kept only for rejections: a stored report keeps its JSON.
+    let rejected = found.iter().any(|f| matches!(f, Found::Rejected { .. }));
+    let kept = (rejected && !bytes.is_empty()).then(|| Raw::compress(&bytes, size));
     found
         .into_iter()
         .map(|found| {
             let (part, candidate) = match found {
-                Found::Report { part, report, json } => {
-                    let raw_json = Raw::compress(&json, json.len() as u64);
+                Found::Report {
+                    part,
+                    report,
+                    json,
+                    gzip,
+                } => {
+                    let raw_json = match gzip {
+                        Some(gzip) => Raw::from_gzip(gzip, json.len() as u64),
+                        None => Raw::compress(&json, json.len() as u64),
+                    };
                     let candidate = Candidate::Report {
                         report,
                         raw_json,

@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
+mod check;
 mod ingest;
 mod stats;
 
@@ -8,11 +9,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tlsrpt_store::Store;
 
+pub use check::CheckArgs;
+
 use crate::cli::{Cli, Command};
 
 /// Runs the subcommand and returns the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Check(args) => check::run(args).await,
         Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
     }
