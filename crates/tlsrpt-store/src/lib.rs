@@ -5,11 +5,13 @@
 //! The embedded SQLite database is the default. Queries use `$n` placeholders and
 //! portable SQL so that the PostgreSQL backend can share them.
 
+mod inputs;
 mod open;
 mod raw;
 mod stats;
 mod write;
 
+pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
 pub use raw::Raw;
 pub use stats::{DomainStats, StatsFilter};

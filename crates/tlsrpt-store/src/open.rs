@@ -29,6 +29,9 @@ pub enum StoreError {
         url: String,
         source: sqlx::migrate::MigrateError,
     },
+    /// Stored bytes that cannot be decompressed.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
     /// A query failed.
     #[error("database error while {doing}: {source}")]
     Query {

@@ -33,6 +33,11 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print session and failure totals per policy domain and policy type.
     Stats(StatsArgs),
+    /// List rejected inputs with their reasons, or write out the bytes kept of one.
+    ///
+    /// Every rejected input is kept in the database (gzip-compressed), so that it can be
+    /// inspected, and re-ingested once the cause is fixed.
+    Rejected(RejectedArgs),
     /// Check the live MTA-STS and TLS-RPT configuration of domains.
     ///
     /// Reads the _mta-sts TXT record, fetches the HTTPS policy, matches the MX hosts
@@ -90,6 +95,26 @@ pub struct StatsArgs {
     /// Only reports whose start-datetime is on or before this day (UTC), YYYY-MM-DD.
     #[arg(long, env = "TLSRPT_UNTIL", value_name = "YYYY-MM-DD")]
     pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectedArgs {
+    /// Print JSON: {"rejected":[{"id","source","locator","part","message_id","reason",
+    /// "received_at","raw_size","raw_complete"}]}.
+    #[arg(long, env = "TLSRPT_JSON", conflicts_with = "raw")]
+    pub json: bool,
+
+    /// List at most this many, most recent first.
+    #[arg(long, env = "TLSRPT_LIMIT", default_value_t = 100)]
+    pub limit: u32,
+
+    /// Write the kept bytes of the input with this id (from the list) instead of listing.
+    #[arg(long, value_name = "ID")]
+    pub raw: Option<i64>,
+
+    /// With --raw: the file to write to (default: stdout, unless it is a terminal).
+    #[arg(long, short = 'o', value_name = "FILE", requires = "raw")]
+    pub output: Option<PathBuf>,
 }
 
 /// Reads a byte size: a number with an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB;

@@ -2,6 +2,7 @@
 
 mod check;
 mod ingest;
+mod rejected;
 mod stats;
 
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
+        Command::Rejected(args) => rejected::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
     }
 }
