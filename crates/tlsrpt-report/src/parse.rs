@@ -36,6 +36,9 @@ pub enum RejectReason {
     /// The bytes are not a JSON document (syntax, encoding or nesting depth).
     #[error("not valid JSON: {0}")]
     NotJson(String),
+    /// The bytes are not UTF-8, which JSON requires (RFC 8259 §8.1).
+    #[error("not valid JSON: the text is not UTF-8 (invalid byte sequence at byte {offset})")]
+    NotUtf8 { offset: usize },
     /// The JSON document is not an object.
     #[error("not a TLS report: the JSON document is {0}, not an object")]
     NotAnObject(&'static str),
@@ -84,7 +87,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
         None => bytes,
     };
     let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| RejectReason::NotJson(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| match std::str::from_utf8(bytes) {
+            Ok(_) => RejectReason::NotJson(e.to_string()),
+            Err(utf8) => RejectReason::NotUtf8 {
+                offset: utf8.valid_up_to(),
+            },
+        })?;
     let Value::Object(root) = value else {
         return Err(RejectReason::NotAnObject(type_name(&value)));
     };

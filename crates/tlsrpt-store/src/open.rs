@@ -15,16 +15,22 @@ pub enum StoreError {
     #[error("unsupported database URL {0:?}: use sqlite:PATH or a file path")]
     UnsupportedUrl(String),
     /// The database directory could not be created.
-    #[error("cannot create the database directory {path}: {source}")]
+    #[error("cannot create the database directory {path}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The database file could not be created or locked for opening.
+    #[error("cannot lock the database file {path} while opening it")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Connecting or migrating failed.
-    #[error("cannot open the database {url}: {source}")]
+    #[error("cannot open the database {url}")]
     Open { url: String, source: sqlx::Error },
     /// Migrations failed.
-    #[error("cannot migrate the database {url}: {source}")]
+    #[error("cannot migrate the database {url}")]
     Migrate {
         url: String,
         source: sqlx::migrate::MigrateError,
@@ -33,7 +39,7 @@ pub enum StoreError {
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
     /// A query failed.
-    #[error("database error while {doing}: {source}")]
+    #[error("database error while {doing}")]
     Query {
         doing: &'static str,
         source: sqlx::Error,
@@ -100,6 +106,12 @@ impl Store {
             // 32 MiB of page cache per connection keeps the unique-key index in memory
             // during bulk ingest instead of re-reading it from the OS.
             .pragma("cache_size", "-32768");
+        // Processes opening a new database at the same moment would race to switch it to
+        // WAL and to migrate it: an exclusive lock on the file makes them take turns.
+        let guard = lock_file(&path).map_err(|source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        })?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -115,6 +127,7 @@ impl Store {
                 url: url.to_owned(),
                 source,
             })?;
+        drop(guard);
         Ok(Self { pool })
     }
 
@@ -122,6 +135,19 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Creates the database file if needed and holds an exclusive advisory lock (flock) on it.
+/// SQLite's own locks are POSIX record locks, which flock does not disturb.
+fn lock_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    file.lock()?;
+    Ok(file)
 }
 
 fn sqlite_path(url: &str) -> Result<PathBuf, StoreError> {

@@ -109,11 +109,17 @@ pub struct RejectedArgs {
     pub limit: u32,
 
     /// Write the kept bytes of the input with this id (from the list) instead of listing.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, env = "TLSRPT_REJECTED_RAW", value_name = "ID")]
     pub raw: Option<i64>,
 
     /// With --raw: the file to write to (default: stdout, unless it is a terminal).
-    #[arg(long, short = 'o', value_name = "FILE", requires = "raw")]
+    #[arg(
+        long,
+        short = 'o',
+        env = "TLSRPT_OUTPUT",
+        value_name = "FILE",
+        requires = "raw"
+    )]
     pub output: Option<PathBuf>,
 }
 

@@ -223,12 +223,15 @@ fn invalid_utf8() {
     bytes[at + 3] = 0xFF;
     assert_eq!(
         reason(&bytes),
-        "not valid JSON: invalid unicode code point at line 1 column 26"
+        format!(
+            "not valid JSON: the text is not UTF-8 (invalid byte sequence at byte {})",
+            at + 3
+        )
     );
     // Latin-1 text where UTF-8 belongs.
     assert_eq!(
         reason(b"{\"organization-name\":\"M\xfcller AG\",\"report-id\":\"1\",\"policies\":[]}"),
-        "not valid JSON: invalid unicode code point at line 1 column 24"
+        "not valid JSON: the text is not UTF-8 (invalid byte sequence at byte 23)"
     );
 }
 

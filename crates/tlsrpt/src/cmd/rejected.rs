@@ -30,9 +30,13 @@ pub async fn run(store: &Store, args: RejectedArgs) -> anyhow::Result<ExitCode> 
     }
     let rejected = store.rejected_inputs(i64::from(args.limit)).await?;
     if args.json {
-        print_line(&serde_json::to_string(
-            &serde_json::json!({ "rejected": rejected }),
-        )?)?;
+        #[derive(serde::Serialize)]
+        struct Output<'a> {
+            rejected: &'a [tlsrpt_store::RejectedInput],
+        }
+        print_line(&serde_json::to_string(&Output {
+            rejected: &rejected,
+        })?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if rejected.is_empty() {

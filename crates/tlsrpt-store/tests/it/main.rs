@@ -1,0 +1,8 @@
+//! Integration tests of the store through its public API, on a temporary SQLite file:
+//! de-duplication, atomic batches, lossless bytes, statistics, and opening the file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod batch;
+mod dedupe;
+mod open;
+mod support;

@@ -1,0 +1,14 @@
+//! Integration tests of the `tlsrpt` binary: each test runs the real executable on its own
+//! temporary database and checks its output, exit status and what it stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod corpus;
+mod database;
+mod duplicates;
+mod help;
+mod rejected;
+mod sanitise;
+mod stats;
+mod summary;
+mod support;
