@@ -79,6 +79,12 @@ impl Outcome {
 /// Rows per multi-row INSERT: keeps bind variables well under SQLite's 32,766.
 const ROWS_PER_STATEMENT: usize = 1000;
 
+/// Only full-size statements are kept prepared: a statement for every odd remainder
+/// size would fill the statement cache with large, never reused programs.
+fn keep_prepared(rows: usize) -> bool {
+    rows == ROWS_PER_STATEMENT
+}
+
 /// A report's identity: (organization-name, report-id).
 type Key = (String, String);
 
@@ -171,6 +177,7 @@ async fn insert_reports(
         );
         let rows: Vec<(i64, String, String)> = query
             .build_query_as()
+            .persistent(keep_prepared(chunk.len()))
             .fetch_all(&mut **tx)
             .await
             .doing("storing reports")?;
@@ -199,6 +206,7 @@ async fn find_reports(
         query.push(")");
         let rows: Vec<(i64, String, String)> = query
             .build_query_as()
+            .persistent(keep_prepared(chunk.len()))
             .fetch_all(&mut **tx)
             .await
             .doing("finding duplicate reports")?;
@@ -248,6 +256,7 @@ async fn insert_policies(
         query.push(" RETURNING id, report_ref, position");
         let rows: Vec<(i64, i64, i64)> = query
             .build_query_as()
+            .persistent(keep_prepared(chunk.len()))
             .fetch_all(&mut **tx)
             .await
             .doing("storing policies")?;
@@ -280,6 +289,7 @@ async fn insert_policies(
         });
         query
             .build()
+            .persistent(keep_prepared(chunk.len()))
             .execute(&mut **tx)
             .await
             .doing("storing failure details")?;
@@ -324,6 +334,7 @@ async fn insert_inputs(
         });
         query
             .build()
+            .persistent(keep_prepared(chunk.len()))
             .execute(&mut **tx)
             .await
             .doing("recording inputs")?;

@@ -65,7 +65,7 @@ pub async fn ingest_paths(
     let (entries, walk_errors) = files::plan(&paths);
     progress.planned(entries.len() as u64);
     // Room for two batches, so that reading goes on while a batch is written.
-    let (sender, mut receiver) = mpsc::channel::<Message>(settings.batch_size * 2);
+    let (sender, mut receiver) = mpsc::channel::<Message>(settings.batch_size);
     let limits = settings.limits;
     let reader = thread::Builder::new()
         .name("tlsrpt-reader".into())
