@@ -8,28 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::content::{Kind, sniff};
 use crate::extract::{Claim, Found, Limits, extract};
 use crate::mail::MessageMeta;
-
-/// Where an input came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// A file named on the command line or found in a directory.
-    File,
-    /// One message of an mbox archive.
-    Mbox,
-    /// One message file of a Maildir folder.
-    Maildir,
-}
-
-impl Source {
-    /// The stable name stored with each input.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::File => "file",
-            Self::Mbox => "mbox",
-            Self::Maildir => "maildir",
-        }
-    }
-}
+pub use crate::source::Source;
 
 /// A file to read, as found by [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,8 @@ mod decompress;
 mod extract;
 pub mod files;
 mod mail;
+mod source;
 
 pub use extract::{Claim, Found, Limits, extract};
 pub use mail::MessageMeta;
+pub use source::Source;

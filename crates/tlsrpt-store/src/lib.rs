@@ -6,6 +6,7 @@
 //! portable SQL so that the PostgreSQL backend can share them.
 
 mod inputs;
+mod mailboxes;
 mod open;
 mod raw;
 mod stats;

@@ -14,6 +14,8 @@ use crate::raw::Raw;
 pub enum Auth {
     /// Imported by the operator with `tlsrpt ingest`: the operator vouches for it.
     Operator,
+    /// Arrived by mail, and its DKIM signature has not been verified.
+    Unverified,
 }
 
 impl Auth {
@@ -21,6 +23,7 @@ impl Auth {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Operator => "operator",
+            Self::Unverified => "unverified",
         }
     }
 }

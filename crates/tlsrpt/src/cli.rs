@@ -33,6 +33,13 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print session and failure totals per policy domain and policy type.
     Stats(StatsArgs),
+    /// Ingest reports from the rua mailbox over IMAP.
+    #[command(subcommand)]
+    Imap(ImapCommand),
+    /// Keep ingesting: watch the configured IMAP mailboxes (with IDLE where the server
+    /// supports it, polling otherwise) and reconnect with backoff after errors, until
+    /// interrupted (Ctrl-C or SIGTERM).
+    Serve(ServeArgs),
     /// List rejected inputs with their reasons, or write out the bytes kept of one.
     ///
     /// Every rejected input is kept in the database (gzip-compressed), so that it can be
@@ -95,6 +102,120 @@ pub struct StatsArgs {
     /// Only reports whose start-datetime is on or before this day (UTC), YYYY-MM-DD.
     #[arg(long, env = "TLSRPT_UNTIL", value_name = "YYYY-MM-DD")]
     pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImapCommand {
+    /// One pass over each configured mailbox, for cron: fetch new messages by UID, store
+    /// their reports, then move (or flag) each message. Messages that are not TLS reports
+    /// are left untouched. Exit status: 0 when every mailbox synced, 1 otherwise.
+    Sync(ImapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub imap: ImapArgs,
+
+    /// Seconds between polls of a mailbox whose server has no IDLE.
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_POLL_INTERVAL",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    pub imap_poll_interval: u64,
+}
+
+/// The IMAP accounts to read: one from the `--imap-*` options, and/or several from a file.
+#[derive(Debug, Args)]
+pub struct ImapArgs {
+    /// A JSON file with an array of accounts, for several mailboxes or accounts:
+    /// [{"host","port","tls","allow_plain","user","password_file","mailbox","after",
+    /// "processed_folder","flag_keyword","rejected_folder","ca_file"}]; only host and user
+    /// are required.
+    #[arg(long, env = "TLSRPT_IMAP_ACCOUNTS", value_name = "FILE")]
+    pub imap_accounts: Option<PathBuf>,
+
+    /// IMAP server host name.
+    #[arg(long, env = "TLSRPT_IMAP_HOST", value_name = "HOST")]
+    pub imap_host: Option<String>,
+
+    /// IMAP server port [default: 993 for implicit TLS, 143 otherwise].
+    #[arg(long, env = "TLSRPT_IMAP_PORT", value_name = "PORT")]
+    pub imap_port: Option<u16>,
+
+    /// How the connection is protected: implicit (TLS from the start), starttls, or plain
+    /// (refused unless --imap-allow-plain).
+    #[arg(long, env = "TLSRPT_IMAP_TLS", default_value = "implicit", value_parser = ["implicit", "starttls", "plain"])]
+    pub imap_tls: String,
+
+    /// Allow unencrypted IMAP (the password is sent in clear).
+    #[arg(long, env = "TLSRPT_IMAP_ALLOW_PLAIN")]
+    pub imap_allow_plain: bool,
+
+    /// Login name.
+    #[arg(long, env = "TLSRPT_IMAP_USER", value_name = "USER")]
+    pub imap_user: Option<String>,
+
+    /// A file holding the password (read at every connection).
+    #[arg(long, env = "TLSRPT_IMAP_PASSWORD_FILE", value_name = "FILE")]
+    pub imap_password_file: Option<PathBuf>,
+
+    /// The password itself; prefer --imap-password-file. Never shown in logs.
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub imap_password: Option<String>,
+
+    /// The mailbox that receives the reports.
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_MAILBOX",
+        default_value = "INBOX",
+        value_name = "MAILBOX"
+    )]
+    pub imap_mailbox: String,
+
+    /// What happens to a message once its reports are stored: move it to
+    /// --imap-processed-folder, or flag it (\Seen and --imap-flag-keyword) in place.
+    #[arg(long, env = "TLSRPT_IMAP_AFTER", default_value = "move", value_parser = ["move", "flag"])]
+    pub imap_after: String,
+
+    /// Folder for processed messages (created when missing).
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_PROCESSED_FOLDER",
+        default_value = "TLSRPT/Processed",
+        value_name = "FOLDER"
+    )]
+    pub imap_processed_folder: String,
+
+    /// Keyword set on processed messages with --imap-after flag.
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_FLAG_KEYWORD",
+        default_value = "$TlsrptProcessed",
+        value_name = "KEYWORD"
+    )]
+    pub imap_flag_keyword: String,
+
+    /// Folder for rejected messages (created when missing); they are also kept in the
+    /// database with their reason.
+    #[arg(
+        long,
+        env = "TLSRPT_IMAP_REJECTED_FOLDER",
+        default_value = "TLSRPT/Rejected",
+        value_name = "FOLDER"
+    )]
+    pub imap_rejected_folder: String,
+
+    /// Extra CA certificates (PEM) trusted for the IMAP server.
+    #[arg(long, env = "TLSRPT_IMAP_CA_FILE", value_name = "PEM")]
+    pub imap_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

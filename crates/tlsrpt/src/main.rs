@@ -3,6 +3,7 @@
 
 mod cli;
 mod cmd;
+mod mailbox;
 mod output;
 mod pipeline;
 

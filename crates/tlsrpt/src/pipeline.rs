@@ -143,7 +143,7 @@ fn read_all(
         let mut pending: Option<Vec<NewInput>> = None;
         let mut open = true;
         files::read(entry, limits, &mut |input| {
-            if let Some(inputs) = pending.replace(to_new_inputs(input, now)) {
+            if let Some(inputs) = pending.replace(to_new_inputs(input, now, Auth::Operator)) {
                 open &= sender
                     .blocking_send(Message {
                         inputs,
@@ -162,8 +162,9 @@ fn read_all(
     }
 }
 
-/// Turns one read input into one record per report candidate found in it.
-pub fn to_new_inputs(input: Input, received_at: i64) -> Vec<NewInput> {
+/// Turns one read input into one record per report candidate found in it; `auth` says who
+/// vouches for the reports in it.
+pub fn to_new_inputs(input: Input, received_at: i64, auth: Auth) -> Vec<NewInput> {
     let Input {
         source,
         locator,
@@ -192,7 +193,7 @@ pub fn to_new_inputs(input: Input, received_at: i64) -> Vec<NewInput> {
                     let candidate = Candidate::Report {
                         report,
                         raw_json,
-                        auth: Auth::Operator,
+                        auth,
                     };
                     (part, candidate)
                 }

@@ -3,8 +3,8 @@
 
 use tlsrpt_imap::{Error, Password, TlsMode, sync_once};
 
-use crate::dovecot::{Dovecot, USER};
 use crate::sink::{RecordingSink, real_reports};
+use tlsrpt_testkit::dovecot::{Dovecot, USER};
 
 #[tokio::test]
 async fn implicit_tls_and_starttls_both_sync() {
@@ -62,7 +62,11 @@ async fn wrong_password_says_authentication_failed_for_whom() {
 async fn password_file_is_read_without_its_newline() {
     let dovecot = Dovecot::start();
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), format!("{}\n", crate::dovecot::PASSWORD)).unwrap();
+    std::fs::write(
+        file.path(),
+        format!("{}\n", tlsrpt_testkit::dovecot::PASSWORD),
+    )
+    .unwrap();
     let mut account = dovecot.account(TlsMode::Implicit);
     account.password = Password::File(file.path().to_owned());
     sync_once(&account, &RecordingSink::default())

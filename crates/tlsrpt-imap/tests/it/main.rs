@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod connect;
-mod dovecot;
 mod sink;
 mod sync;
 mod watch;

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use tlsrpt_imap::{AfterIngest, Disposition, TlsMode, sync_once};
 
-use crate::dovecot::Dovecot;
 use crate::sink::{
     RecordingSink, broken_report, classify, dmarc_report, identity, plain_mail, real_reports,
 };
+use tlsrpt_testkit::dovecot::Dovecot;
 
 fn identities(messages: &[(u32, Vec<String>, Vec<u8>)]) -> HashSet<u64> {
     messages.iter().map(|m| identity(&m.2)).collect()

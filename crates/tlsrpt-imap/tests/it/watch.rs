@@ -6,8 +6,8 @@ use std::time::Duration;
 use tlsrpt_imap::{Disposition, PollSettings, TlsMode, run};
 use tokio::sync::oneshot;
 
-use crate::dovecot::Dovecot;
 use crate::sink::{RecordingSink, real_reports};
+use tlsrpt_testkit::dovecot::Dovecot;
 
 fn quick() -> PollSettings {
     PollSettings {

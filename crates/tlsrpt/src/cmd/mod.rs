@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
 mod check;
+mod imap;
 mod ingest;
 mod rejected;
 mod stats;
@@ -12,13 +13,17 @@ use tlsrpt_store::Store;
 
 pub use check::CheckArgs;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ImapCommand};
 
 /// Runs the subcommand and returns the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
+        Command::Imap(ImapCommand::Sync(args)) => {
+            imap::sync(&open_store(cli.database_url).await?, args).await
+        }
+        Command::Serve(args) => imap::serve(&open_store(cli.database_url).await?, args).await,
         Command::Rejected(args) => rejected::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
     }

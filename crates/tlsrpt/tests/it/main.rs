@@ -7,6 +7,7 @@ mod corpus;
 mod database;
 mod duplicates;
 mod help;
+mod imap;
 mod rejected;
 mod sanitise;
 mod stats;

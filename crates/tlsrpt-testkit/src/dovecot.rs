@@ -17,6 +17,7 @@ pub const USER: &str = "tester";
 pub const PASSWORD: &str = "secret";
 
 /// A running (or stopped) Dovecot of our own.
+#[derive(Debug)]
 pub struct Dovecot {
     dir: TempDir,
     child: Arc<Mutex<Option<Child>>>,

@@ -1,0 +1,42 @@
+//! The resume point of each IMAP mailbox, so that a sync fetches only what it has not
+//! handled yet (RFC 3501 UIDs, valid while the mailbox's UIDVALIDITY is unchanged).
+
+use crate::open::{Doing, Store, StoreError};
+
+impl Store {
+    /// The saved `(uid_validity, last_uid)` of `mailbox`, if any.
+    pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<(u32, u32)>, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_state WHERE mailbox = $1")
+                .bind(mailbox)
+                .fetch_optional(&self.pool)
+                .await
+                .doing("reading a mailbox's resume point")?;
+        Ok(row.and_then(|(validity, last)| {
+            Some((u32::try_from(validity).ok()?, u32::try_from(last).ok()?))
+        }))
+    }
+
+    /// Saves the resume point of `mailbox`.
+    pub async fn save_mailbox_state(
+        &self,
+        mailbox: &str,
+        uid_validity: u32,
+        last_uid: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mailbox_state (mailbox, uid_validity, last_uid, updated_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, \
+             last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+        )
+        .bind(mailbox)
+        .bind(i64::from(uid_validity))
+        .bind(i64::from(last_uid))
+        .bind(chrono::Utc::now().timestamp())
+        .execute(&self.pool)
+        .await
+        .doing("saving a mailbox's resume point")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! `tlsrpt imap sync` against a real Dovecot: reports are stored and moved, other mail is
+//! left alone, a second pass fetches nothing, and a `kill -9` mid-sync loses and duplicates
+//! nothing.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tlsrpt_corpus::{Corpus, Format};
+use tlsrpt_imap::TlsMode;
+use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
+
+use crate::support::Sandbox;
+
+fn corpus_mails() -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/tlsrpt-real"
+    );
+    let mut mails: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml" || x == "elm"))
+        .collect();
+    mails.sort();
+    mails
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+const DMARC_MAIL: &[u8] = b"From: noreply-dmarc-support@google.com\r\n\
+To: reports@example.com\r\n\
+Subject: Report domain: example.com Submitter: google.com Report-ID: 1234567890\r\n\
+Message-ID: <dmarc-1@google.com>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: application/gzip; name=\"google.com!example.com!1!2.xml.gz\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+H4sIAAAAAAAAA7OxL8pMUShLLSrOzM+zUjI00jNQsrPRB4oBAHcdv8kZAAAA\r\n";
+
+const PLAIN_MAIL: &[u8] = b"From: alice@example.com\r\nTo: tlsrpt@example.com\r\n\
+Subject: hello\r\nMessage-ID: <plain-1@example.com>\r\n\r\nNot a report.\r\n";
+
+/// `tlsrpt imap sync` with the options for `dovecot`'s implicit-TLS port.
+fn sync_command(sandbox: &Sandbox, dovecot: &Dovecot) -> Command {
+    sync_command_with_password(sandbox, dovecot, PASSWORD)
+}
+
+fn sync_command_with_password(sandbox: &Sandbox, dovecot: &Dovecot, password: &str) -> Command {
+    let password = sandbox.write("imap-password", format!("{password}\n").as_bytes());
+    let mut command = sandbox.command();
+    command
+        .args([
+            "imap",
+            "sync",
+            "--imap-host",
+            "localhost",
+            "--imap-user",
+            USER,
+        ])
+        .arg("--imap-port")
+        .arg(dovecot.account(TlsMode::Implicit).port.to_string())
+        .arg("--imap-password-file")
+        .arg(password)
+        .arg("--imap-ca-file")
+        .arg(dovecot.ca_file());
+    command
+}
+
+/// The stats of the same messages ingested as files: the reference for the IMAP route.
+fn stats_of_files(mails: &[Vec<u8>]) -> String {
+    let reference = Sandbox::new();
+    let paths: Vec<PathBuf> = mails
+        .iter()
+        .enumerate()
+        .map(|(i, m)| reference.write(&format!("mail/{i:05}.eml"), m))
+        .collect();
+    let paths: Vec<&std::path::Path> = paths.iter().map(PathBuf::as_path).collect();
+    let (run, _) = reference.ingest_json(&paths);
+    assert_eq!(run.code, 0, "{}", run.stderr());
+    reference.stats_json(&[])
+}
+
+#[tokio::test]
+async fn sync_stores_reports_moves_them_and_leaves_other_mail() {
+    let dovecot = Dovecot::start();
+    let mails: Vec<Vec<u8>> = corpus_mails().into_iter().map(|(_, m)| m).collect();
+    dovecot.append("INBOX", &mails).await;
+    dovecot.append("INBOX", &[DMARC_MAIL, PLAIN_MAIL]).await;
+    let sandbox = Sandbox::new();
+
+    let run = crate::support::run(sync_command(&sandbox, &dovecot));
+    assert_eq!(run.code, 0, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.stdout().contains(&format!(
+            "{} fetched, {} stored, 0 rejected, 2 not TLS reports",
+            mails.len() + 2,
+            mails.len()
+        )),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
+
+    // The reports were moved; the DMARC report and the plain mail stay, unread.
+    let inbox = dovecot.messages("INBOX").await;
+    assert_eq!(inbox.len(), 2);
+    assert!(
+        inbox
+            .iter()
+            .all(|(_, flags, _)| flags.iter().all(|f| !f.contains("Seen")))
+    );
+    let folders = dovecot.folders().await;
+    let processed = folders
+        .iter()
+        .find(|f| f.ends_with("Processed"))
+        .unwrap_or_else(|| panic!("no processed folder in {folders:?}"));
+    assert_eq!(dovecot.messages(processed).await.len(), mails.len());
+
+    // A second pass has nothing new to fetch and changes nothing.
+    let again = crate::support::run(sync_command(&sandbox, &dovecot));
+    assert_eq!(again.code, 0, "{}", again.stderr());
+    assert!(again.stdout().contains(": 0 fetched"), "{}", again.stdout());
+    assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
+}
+
+#[tokio::test]
+async fn wrong_credentials_give_a_clear_error() {
+    let dovecot = Dovecot::start();
+    let sandbox = Sandbox::new();
+    let run = crate::support::run(sync_command_with_password(
+        &sandbox,
+        &dovecot,
+        "not-the-password",
+    ));
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr()
+            .contains("authentication failed for user tester at localhost"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[tokio::test]
+async fn killed_mid_sync_loses_and_duplicates_nothing() {
+    let dovecot = Dovecot::start();
+    let mut corpus = Corpus::new(20_261_122, 40);
+    let mails: Vec<Vec<u8>> = (0..600).map(|_| corpus.next(Format::Eml).bytes).collect();
+    dovecot.append("INBOX", &mails).await;
+    let sandbox = Sandbox::new();
+
+    // Kill the sync once it has committed some reports, and before it is done.
+    let mut child = sync_command(&sandbox, &dovecot)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stats: serde_json::Value = serde_json::from_str(&sandbox.stats_json(&[])).unwrap();
+        if stats["domains"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sync stored nothing within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = dovecot.messages("INBOX").await.len();
+    assert!(left > 0, "the sync finished before it could be killed");
+
+    let run = crate::support::run(sync_command(&sandbox, &dovecot));
+    assert_eq!(run.code, 0, "{}", run.stderr());
+    assert!(dovecot.messages("INBOX").await.is_empty());
+    let folders = dovecot.folders().await;
+    let processed = folders.iter().find(|f| f.ends_with("Processed")).unwrap();
+    assert_eq!(dovecot.messages(processed).await.len(), mails.len());
+    // Every acknowledged (moved) report is stored, once: the same totals as the files.
+    assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
+}
