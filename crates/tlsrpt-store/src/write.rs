@@ -16,6 +16,10 @@ pub enum Auth {
     Operator,
     /// Arrived by mail, and its DKIM signature has not been verified.
     Unverified,
+    /// POSTed to the HTTPS endpoint with a valid per-domain token.
+    HttpsToken,
+    /// POSTed to the HTTPS endpoint without a token (none configured): anyone could send it.
+    Https,
 }
 
 impl Auth {
@@ -24,6 +28,8 @@ impl Auth {
         match self {
             Self::Operator => "operator",
             Self::Unverified => "unverified",
+            Self::HttpsToken => "https-token",
+            Self::Https => "https",
         }
     }
 }
