@@ -36,9 +36,9 @@ pub enum Command {
     /// Ingest reports from the rua mailbox over IMAP.
     #[command(subcommand)]
     Imap(ImapCommand),
-    /// Keep ingesting: watch the configured IMAP mailboxes (with IDLE where the server
-    /// supports it, polling otherwise) and reconnect with backoff after errors, until
-    /// interrupted (Ctrl-C or SIGTERM).
+    /// Keep ingesting, until interrupted (Ctrl-C or SIGTERM): serve the HTTPS report
+    /// endpoint (--listen) and watch the configured IMAP mailboxes (with IDLE where the
+    /// server supports it, polling otherwise; reconnecting with backoff after errors).
     Serve(ServeArgs),
     /// List rejected inputs with their reasons, or write out the bytes kept of one.
     ///
@@ -114,6 +114,55 @@ pub enum ImapCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Address to serve the HTTPS report endpoint on (POST /tlsrpt, POST /tlsrpt/TOKEN),
+    /// e.g. 0.0.0.0:8443. Port 0 picks a free port; the address is printed on stderr.
+    #[arg(long, env = "TLSRPT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// PEM certificate chain for built-in TLS (with --tls-key). Without it the endpoint is
+    /// plain HTTP, for use behind a reverse proxy that terminates TLS.
+    #[arg(
+        long,
+        env = "TLSRPT_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for built-in TLS.
+    #[arg(
+        long,
+        env = "TLSRPT_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// A per-domain report token, DOMAIN=TOKEN (at least 16 letters, digits, - or _);
+    /// repeatable, or comma-separated in the variable. When any is set, only POST
+    /// /tlsrpt/TOKEN is accepted, for reports on that token's domain.
+    #[arg(
+        long = "report-token",
+        env = "TLSRPT_REPORT_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "DOMAIN=TOKEN"
+    )]
+    pub report_tokens: Vec<String>,
+
+    /// Largest report body accepted over HTTPS; larger ones get 413.
+    #[arg(long, env = "TLSRPT_MAX_REPORT_SIZE", default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_report_size: usize,
+
+    /// Seconds a report POST may take, slow senders included; slower ones get 408.
+    #[arg(
+        long,
+        env = "TLSRPT_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub request_timeout: u64,
+
     #[command(flatten)]
     pub imap: ImapArgs,
 

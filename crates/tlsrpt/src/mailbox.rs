@@ -6,7 +6,7 @@ use tlsrpt_ingest::files::Input;
 use tlsrpt_ingest::{Claim, MessageMeta, Source};
 use tlsrpt_store::{Auth, Outcome, Store};
 
-use crate::pipeline::to_new_inputs;
+use tlsrpt_intake::to_new_inputs;
 
 /// Commits IMAP messages to the store. Idempotent: a message committed twice (after a
 /// crash between commit and move) stores its reports once and is `Stored` both times.

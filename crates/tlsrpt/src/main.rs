@@ -5,7 +5,6 @@ mod cli;
 mod cmd;
 mod mailbox;
 mod output;
-mod pipeline;
 
 use std::process::ExitCode;
 

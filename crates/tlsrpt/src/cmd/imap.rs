@@ -1,16 +1,15 @@
-//! `tlsrpt imap sync` and `tlsrpt serve`: IMAP accounts from the command line or an
-//! accounts file, run against the store-backed sink.
+//! `tlsrpt imap sync`, and the IMAP accounts (from the command line or an accounts file)
+//! that `tlsrpt serve` watches, run against the store-backed sink.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use tlsrpt_imap::{AccountConfig, AfterIngest, Password, PollSettings, TlsMode};
+use tlsrpt_imap::{AccountConfig, AfterIngest, Password, TlsMode};
 use tlsrpt_store::Store;
 
-use crate::cli::{ImapArgs, ServeArgs};
+use crate::cli::ImapArgs;
 use crate::mailbox::StoreSink;
 
 pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
@@ -46,40 +45,10 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let accounts = accounts(&args.imap)?;
-    let settings = PollSettings {
-        interval: Duration::from_secs(args.imap_poll_interval.max(1)),
-        ..PollSettings::default()
-    };
-    for account in &accounts {
-        tracing::info!(mailbox = %account.mailbox_id(), tls = ?account.tls, "watching");
-    }
-    let sink = sink(store);
-    tlsrpt_imap::run(&accounts, &settings, &sink, shutdown_signal()).await;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn sink(store: &Store) -> StoreSink {
+pub fn sink(store: &Store) -> StoreSink {
     StoreSink {
         store: store.clone(),
         limits: tlsrpt_ingest::Limits::default(),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
 }
 
@@ -103,7 +72,7 @@ struct AccountEntry {
     ca_file: Option<PathBuf>,
 }
 
-fn accounts(args: &ImapArgs) -> anyhow::Result<Vec<AccountConfig>> {
+pub fn accounts(args: &ImapArgs) -> anyhow::Result<Vec<AccountConfig>> {
     let mut accounts = Vec::new();
     if let Some(path) = &args.imap_accounts {
         accounts.extend(read_accounts_file(path, args)?);

@@ -9,7 +9,7 @@ use tlsrpt_store::{NewInput, Store};
 
 use crate::cli::IngestArgs;
 use crate::output::{print_line, terminal_safe};
-use crate::pipeline::{self, Progress, Settings};
+use tlsrpt_intake::{Progress, Settings};
 
 pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut limits = tlsrpt_ingest::Limits {
@@ -27,7 +27,7 @@ pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<ExitCode> {
         bar: show_bar.then(ProgressBar::hidden),
     };
     let started = Instant::now();
-    let summary = pipeline::ingest_paths(store, args.paths, &settings, &mut progress).await;
+    let summary = tlsrpt_intake::ingest_paths(store, args.paths, &settings, &mut progress).await;
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }

@@ -4,6 +4,7 @@ mod check;
 mod imap;
 mod ingest;
 mod rejected;
+mod serve;
 mod stats;
 
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Imap(ImapCommand::Sync(args)) => {
             imap::sync(&open_store(cli.database_url).await?, args).await
         }
-        Command::Serve(args) => imap::serve(&open_store(cli.database_url).await?, args).await,
+        Command::Serve(args) => serve::run(&open_store(cli.database_url).await?, args).await,
         Command::Rejected(args) => rejected::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
     }

@@ -7,6 +7,7 @@ mod corpus;
 mod database;
 mod duplicates;
 mod help;
+mod https;
 mod imap;
 mod rejected;
 mod sanitise;

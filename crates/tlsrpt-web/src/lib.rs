@@ -1,0 +1,14 @@
+//! The HTTP side of tlsrpt: the RFC 8460 §3 HTTPS report endpoint (`rua=https:`), served
+//! over plain HTTP behind a reverse proxy or over built-in TLS (rustls).
+//!
+//! A report is answered 2xx only once it is committed (or was already stored): a sender
+//! that sees anything else retries, so nothing acknowledged is ever lost.
+
+mod error;
+mod report_post;
+mod server;
+mod tokens;
+
+pub use report_post::{IngestState, router};
+pub use server::{ServeError, TlsFiles, serve};
+pub use tokens::{Tokens, TokensError};

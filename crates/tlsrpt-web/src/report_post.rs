@@ -1,0 +1,186 @@
+//! `POST /tlsrpt` and `POST /tlsrpt/{token}` (RFC 8460 §3): a report as
+//! `application/tlsrpt+gzip` or `application/tlsrpt+json`, acknowledged only once stored.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+use serde::Serialize;
+use tlsrpt_ingest::files::Input;
+use tlsrpt_ingest::{Claim, Found, Source};
+use tlsrpt_store::{Auth, Candidate, Outcome, Store};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::error::ApiError;
+use crate::tokens::Tokens;
+
+/// What the report endpoint needs.
+#[derive(Debug, Clone)]
+pub struct IngestState {
+    pub store: Store,
+    pub tokens: Arc<Tokens>,
+    pub limits: tlsrpt_ingest::Limits,
+}
+
+/// The answer to an accepted report.
+#[derive(Debug, Serialize)]
+struct Accepted {
+    stored: usize,
+    duplicates: usize,
+}
+
+/// The report endpoint. Bodies over `max_body` bytes are refused with 413, requests that
+/// take longer than `timeout` (slow senders included) with 408.
+pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router {
+    Router::new()
+        .route("/tlsrpt", post(post_open))
+        .route("/tlsrpt/{token}", post(post_with_token))
+        .layer(DefaultBodyLimit::max(max_body))
+        // Refuses a declared Content-Length over the limit before reading anything.
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
+}
+
+async fn post_open(
+    State(state): State<IngestState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    accept(&state, None, &headers, body).await
+}
+
+async fn post_with_token(
+    State(state): State<IngestState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    accept(&state, Some(&token), &headers, body).await
+}
+
+async fn accept(
+    state: &IngestState,
+    token: Option<&str>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    let (auth, allowed) = if state.tokens.is_open() {
+        (Auth::Https, None)
+    } else {
+        let domain = token
+            .and_then(|t| state.tokens.domain(t))
+            .ok_or(ApiError::Unauthorized)?;
+        (Auth::HttpsToken, Some(domain.to_owned()))
+    };
+    check_media_type(headers)?;
+
+    let limits = state.limits;
+    let unpacked = body.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        tlsrpt_ingest::extract(&unpacked, Claim::Tlsrpt, &limits)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "unpacking a posted report failed");
+        ApiError::Unavailable
+    })?;
+    if let Some(allowed) = &allowed {
+        check_domains(&found, allowed)?;
+    }
+
+    let input = Input {
+        source: Source::Https,
+        locator: match &allowed {
+            Some(domain) => format!("POST /tlsrpt/… ({domain})"),
+            None => "POST /tlsrpt".to_owned(),
+        },
+        message_id: None,
+        size: body.len() as u64,
+        bytes: body.to_vec(),
+        found,
+    };
+    let records = tlsrpt_intake::to_new_inputs(input, chrono::Utc::now().timestamp(), auth);
+    let outcomes = store(&state.store, &records).await?;
+
+    let stored = outcomes.iter().filter(|o| **o == Outcome::Stored).count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| **o == Outcome::Duplicate)
+        .count();
+    if stored + duplicates > 0 {
+        return Ok(Json(Accepted { stored, duplicates }));
+    }
+    let reason = records
+        .iter()
+        .find_map(|r| match &r.candidate {
+            Candidate::Rejected { reason, .. } | Candidate::NotReport { reason } => {
+                Some(reason.clone())
+            }
+            Candidate::Report { .. } => None,
+        })
+        .unwrap_or_else(|| "no report in the body".to_owned());
+    Err(ApiError::NotAReport(reason))
+}
+
+async fn store(
+    store: &Store,
+    records: &[tlsrpt_store::NewInput],
+) -> Result<Vec<Outcome>, ApiError> {
+    store.write_batch(records).await.map_err(|e| {
+        tracing::error!(error = %e, "storing a posted report failed");
+        ApiError::Unavailable
+    })
+}
+
+/// RFC 8460 §3 media types, plus the generic JSON and gzip types some senders use; the
+/// body is recognised by content either way.
+fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/tlsrpt+gzip"
+        | "application/tlsrpt+json"
+        | "application/tlsrpt"
+        | "application/json"
+        | "application/gzip"
+        | "application/x-gzip" => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType(value)),
+    }
+}
+
+/// A token admits reports on its own domain only.
+fn check_domains(found: &[Found], allowed: &str) -> Result<(), ApiError> {
+    for f in found {
+        if let Found::Report { report, .. } = f
+            && let Some(other) = report
+                .policies
+                .iter()
+                .map(|p| p.policy.policy_domain.as_str())
+                .find(|d| *d != allowed)
+        {
+            return Err(ApiError::WrongDomain {
+                allowed: allowed.to_owned(),
+                found: other.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `tlsrpt serve`: the HTTPS report endpoint and the IMAP watchers, side by side, until
+//! Ctrl-C or SIGTERM; each stops cleanly on the same signal.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tlsrpt_imap::PollSettings;
+use tlsrpt_store::Store;
+use tlsrpt_web::{IngestState, TlsFiles, Tokens};
+use tokio::sync::watch;
+
+use crate::cli::ServeArgs;
+use crate::cmd::imap;
+
+pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let accounts = if args.imap.imap_host.is_some() || args.imap.imap_accounts.is_some() {
+        imap::accounts(&args.imap)?
+    } else {
+        Vec::new()
+    };
+    if args.listen.is_none() && accounts.is_empty() {
+        bail!("nothing to serve: give --listen ADDR for the HTTPS endpoint and/or IMAP accounts");
+    }
+    let (stop, stopped) = watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+
+    let http = match args.listen {
+        Some(addr) => {
+            let tokens = Tokens::parse(args.report_tokens.iter().map(String::as_str))
+                .context("invalid --report-token")?;
+            if tokens.is_open() {
+                tracing::warn!(
+                    "no report token configured: anyone can post reports, which are marked unauthenticated"
+                );
+            }
+            let state = IngestState {
+                store: store.clone(),
+                tokens: Arc::new(tokens),
+                limits: tlsrpt_ingest::Limits::default(),
+            };
+            let app = tlsrpt_web::router(
+                state,
+                args.max_report_size,
+                Duration::from_secs(args.request_timeout.max(1)),
+            );
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let tls = match (args.tls_cert, args.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            eprintln!("listening on {scheme}://{}", listener.local_addr()?);
+            let stopped = stopped.clone();
+            Some(tokio::spawn(async move {
+                tlsrpt_web::serve(listener, app, tls.as_ref(), wait(stopped)).await
+            }))
+        }
+        None => None,
+    };
+
+    if !accounts.is_empty() {
+        let settings = PollSettings {
+            interval: Duration::from_secs(args.imap_poll_interval.max(1)),
+            ..PollSettings::default()
+        };
+        for account in &accounts {
+            tracing::info!(mailbox = %account.mailbox_id(), tls = ?account.tls, "watching");
+        }
+        let sink = imap::sink(store);
+        tlsrpt_imap::run(&accounts, &settings, &sink, wait(stopped)).await;
+    }
+    if let Some(http) = http {
+        http.await.context("the HTTP server task failed")??;
+    }
+    signal.abort();
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
