@@ -26,26 +26,12 @@ pub struct RejectedInput {
 impl Store {
     /// The most recent rejections first, at most `limit`.
     pub async fn rejected_inputs(&self, limit: i64) -> Result<Vec<RejectedInput>, StoreError> {
-        sqlx::query_as(
-            "SELECT id, source, locator, part, message_id, reason, received_at, raw_size, \
-             raw_complete FROM inputs WHERE outcome = 'rejected' \
-             ORDER BY received_at DESC, id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .doing("listing rejected inputs")
+        on_backend!(self, rejected_inputs(limit))
     }
 
     /// The kept bytes of input `id`, decompressed; `None` when none were kept.
     pub async fn input_bytes(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let raw: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT raw FROM inputs WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .doing("reading an input's bytes")?;
-        match raw.flatten() {
+        match on_backend!(self, input_raw(id))? {
             Some(gzip) => Raw::decompress(&gzip)
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt(format!("input {id}: {e}"))),
@@ -59,18 +45,57 @@ impl Store {
         organization_name: &str,
         report_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let raw: Option<Vec<u8>> = sqlx::query_scalar(
+        on_backend!(self, report_raw(organization_name, report_id))?
+            .map(|gzip| {
+                Raw::decompress(&gzip)
+                    .map_err(|e| StoreError::Corrupt(format!("report {report_id}: {e}")))
+            })
+            .transpose()
+    }
+}
+
+per_backend! {
+    pub(super) async fn rejected_inputs(
+        pool: &sqlx::Pool<Db>,
+        limit: i64,
+    ) -> Result<Vec<RejectedInput>, StoreError> {
+        sqlx::query_as(
+            "SELECT id, source, locator, part, message_id, reason, received_at, raw_size, \
+             raw_complete FROM inputs WHERE outcome = 'rejected' \
+             ORDER BY received_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .doing("listing rejected inputs")
+    }
+
+    /// The kept gzip bytes of input `id`; `None` when there is no such input or it kept none.
+    pub(super) async fn input_raw(
+        pool: &sqlx::Pool<Db>,
+        id: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let raw: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT raw FROM inputs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .doing("reading an input's bytes")?;
+        Ok(raw.flatten())
+    }
+
+    pub(super) async fn report_raw(
+        pool: &sqlx::Pool<Db>,
+        organization_name: &str,
+        report_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar(
             "SELECT raw_json FROM reports WHERE organization_name = $1 AND report_id = $2",
         )
         .bind(organization_name)
         .bind(report_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(pool)
         .await
-        .doing("reading a report's JSON")?;
-        raw.map(|gzip| {
-            Raw::decompress(&gzip)
-                .map_err(|e| StoreError::Corrupt(format!("report {report_id}: {e}")))
-        })
-        .transpose()
+        .doing("reading a report's JSON")
     }
 }

@@ -2,9 +2,12 @@
 //! organization-name and report-id, by a unique constraint), its policies and failure
 //! details as rows, its original bytes compressed, and a record of every input.
 //!
-//! The embedded SQLite database is the default. Queries use `$n` placeholders and
-//! portable SQL so that the PostgreSQL backend can share them.
+//! Two backends behave the same: an embedded SQLite file (the default) and PostgreSQL
+//! (`postgres://…`), chosen by [`Store::open`] from the URL. See the `backend` module for
+//! how one body of SQL serves both.
 
+#[macro_use]
+mod backend;
 mod inputs;
 mod mailboxes;
 mod open;

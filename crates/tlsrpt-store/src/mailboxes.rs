@@ -6,12 +6,7 @@ use crate::open::{Doing, Store, StoreError};
 impl Store {
     /// The saved `(uid_validity, last_uid)` of `mailbox`, if any.
     pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<(u32, u32)>, StoreError> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_state WHERE mailbox = $1")
-                .bind(mailbox)
-                .fetch_optional(&self.pool)
-                .await
-                .doing("reading a mailbox's resume point")?;
+        let row = on_backend!(self, mailbox_state(mailbox))?;
         Ok(row.and_then(|(validity, last)| {
             Some((u32::try_from(validity).ok()?, u32::try_from(last).ok()?))
         }))
@@ -24,6 +19,33 @@ impl Store {
         uid_validity: u32,
         last_uid: u32,
     ) -> Result<(), StoreError> {
+        let now = chrono::Utc::now().timestamp();
+        on_backend!(
+            self,
+            save_mailbox_state(mailbox, i64::from(uid_validity), i64::from(last_uid), now)
+        )
+    }
+}
+
+per_backend! {
+    pub(super) async fn mailbox_state(
+        pool: &sqlx::Pool<Db>,
+        mailbox: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_state WHERE mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(pool)
+            .await
+            .doing("reading a mailbox's resume point")
+    }
+
+    pub(super) async fn save_mailbox_state(
+        pool: &sqlx::Pool<Db>,
+        mailbox: &str,
+        uid_validity: i64,
+        last_uid: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO mailbox_state (mailbox, uid_validity, last_uid, updated_at) \
              VALUES ($1, $2, $3, $4) \
@@ -31,10 +53,10 @@ impl Store {
              last_uid = excluded.last_uid, updated_at = excluded.updated_at",
         )
         .bind(mailbox)
-        .bind(i64::from(uid_validity))
-        .bind(i64::from(last_uid))
-        .bind(chrono::Utc::now().timestamp())
-        .execute(&self.pool)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .bind(now)
+        .execute(pool)
         .await
         .doing("saving a mailbox's resume point")?;
         Ok(())

@@ -1,18 +1,18 @@
-//! Opening a store from a database URL: the SQLite file is created on first use, in WAL
-//! mode, and migrations are applied automatically.
+//! Opening a store from a database URL: one match on the scheme picks the backend
+//! (`postgres://` or `postgresql://` for PostgreSQL, anything else for a SQLite file), and
+//! its migrations are applied automatically.
 
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use crate::backend::{Backend, postgres, sqlite};
 
 /// A failure of the database, with what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The URL names no backend this build supports.
-    #[error("unsupported database URL {0:?}: use sqlite:PATH or a file path")]
+    #[error(
+        "unsupported database URL {0:?}: use postgres://USER:PASSWORD@HOST/DB, sqlite:PATH or a file path"
+    )]
     UnsupportedUrl(String),
     /// The database directory could not be created.
     #[error("cannot create the database directory {path}")]
@@ -59,10 +59,8 @@ impl<T> Doing<T> for Result<T, sqlx::Error> {
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: Backend,
 }
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// The default database file: `$XDG_DATA_HOME/tlsrpt/tlsrpt.db`, or
 /// `~/.local/share/tlsrpt/tlsrpt.db`, or `./tlsrpt.db` when neither is known.
@@ -82,114 +80,21 @@ pub fn default_database_path() -> PathBuf {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-    /// `url` is `sqlite:PATH`, `sqlite://PATH` or a plain file path.
+    /// Opens the database at `url` and brings its schema up to date. `url` is
+    /// `postgres://…` or `postgresql://…` for an existing PostgreSQL database, or
+    /// `sqlite:PATH`, `sqlite://PATH` or a plain file path for a SQLite file, which is
+    /// created with its folders if needed.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let path = sqlite_path(url)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|source| StoreError::Open {
-                url: url.to_owned(),
-                source,
-            })?
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            // 32 MiB of page cache per connection keeps the unique-key index in memory
-            // during bulk ingest instead of re-reading it from the OS.
-            .pragma("cache_size", "-32768");
-        // Processes opening a new database at the same moment would race to switch it to
-        // WAL and to migrate it: an exclusive lock on the file makes them take turns.
-        let guard = lock_file(&path).map_err(|source| StoreError::Lock {
-            path: path.clone(),
-            source,
-        })?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                url: url.to_owned(),
-                source,
-            })?;
-        SQLITE_MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                url: url.to_owned(),
-                source,
-            })?;
-        drop(guard);
+        let pool = if postgres::is_postgres_url(url) {
+            Backend::Postgres(postgres::connect(url).await?)
+        } else {
+            Backend::Sqlite(sqlite::connect(url).await?)
+        };
         Ok(Self { pool })
     }
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Creates the database file if needed and holds an exclusive advisory lock (flock) on it.
-/// SQLite's own locks are POSIX record locks, which flock does not disturb.
-fn lock_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)?;
-    file.lock()?;
-    Ok(file)
-}
-
-fn sqlite_path(url: &str) -> Result<PathBuf, StoreError> {
-    if let Some(rest) = url.strip_prefix("sqlite:") {
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let path = rest.split('?').next().unwrap_or_default();
-        if path.is_empty() || path == ":memory:" {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        }
-        return Ok(PathBuf::from(path));
-    }
-    if url.contains("://") {
-        return Err(StoreError::UnsupportedUrl(url.to_owned()));
-    }
-    Ok(PathBuf::from(url))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_sqlite_urls_and_paths() {
-        assert_eq!(
-            sqlite_path("sqlite:///var/lib/t.db").unwrap(),
-            PathBuf::from("/var/lib/t.db")
-        );
-        assert_eq!(
-            sqlite_path("sqlite:rel/t.db?mode=rwc").unwrap(),
-            PathBuf::from("rel/t.db")
-        );
-        assert_eq!(
-            sqlite_path("/tmp/x.db").unwrap(),
-            PathBuf::from("/tmp/x.db")
-        );
-        assert!(matches!(
-            sqlite_path("mysql://h/db"),
-            Err(StoreError::UnsupportedUrl(_))
-        ));
-        assert!(matches!(
-            sqlite_path("sqlite::memory:"),
-            Err(StoreError::UnsupportedUrl(_))
-        ));
     }
 }

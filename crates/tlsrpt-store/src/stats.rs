@@ -35,7 +35,7 @@ pub struct DomainStats {
 
 impl Store {
     /// Totals per (policy-domain, policy-type) over the stored reports, sorted by domain
-    /// then type.
+    /// then type (byte order).
     pub async fn stats(&self, filter: &StatsFilter) -> Result<Vec<DomainStats>, StoreError> {
         let since = filter
             .since
@@ -51,32 +51,10 @@ impl Store {
             .as_deref()
             .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
 
-        let totals: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT policy_domain, policy_type, COUNT(DISTINCT report_ref), \
-             SUM(successful_sessions), SUM(failed_sessions) \
-             FROM policies \
-             WHERE start_time >= $1 AND start_time < $2 AND ($3 IS NULL OR policy_domain = $3) \
-             GROUP BY policy_domain, policy_type ORDER BY policy_domain, policy_type",
-        )
-        .bind(since)
-        .bind(until)
-        .bind(&domain)
-        .fetch_all(&self.pool)
-        .await
-        .doing("summing sessions per domain")?;
-
-        let failures: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT p.policy_domain, p.policy_type, d.result_type, SUM(d.failed_session_count) \
-             FROM failure_details d JOIN policies p ON p.id = d.policy_ref \
-             WHERE p.start_time >= $1 AND p.start_time < $2 AND ($3 IS NULL OR p.policy_domain = $3) \
-             GROUP BY p.policy_domain, p.policy_type, d.result_type",
-        )
-        .bind(since)
-        .bind(until)
-        .bind(&domain)
-        .fetch_all(&self.pool)
-        .await
-        .doing("summing failures per result type")?;
+        let (mut totals, failures) = on_backend!(self, sums(since, until, domain.as_deref()))?;
+        // Sorted here rather than by the database: PostgreSQL would order by its locale's
+        // collation, SQLite by bytes, and the output must be the same on both.
+        totals.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
 
         let mut by_pair: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
         for (domain, policy_type, result_type, sessions) in failures {
@@ -103,5 +81,52 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+/// (policy_domain, policy_type, reports, successful, failed) per pair.
+type Totals = Vec<(String, String, i64, i64, i64)>;
+/// (policy_domain, policy_type, result_type, failed sessions) per result type and pair.
+type Failures = Vec<(String, String, String, i64)>;
+
+per_backend! {
+    /// The session totals and the failure sums of the policies that started in
+    /// `[since, until)`, of `domain` if given. Sums are cast to BIGINT: PostgreSQL's
+    /// `SUM(bigint)` is NUMERIC, SQLite's is already an integer.
+    pub(super) async fn sums(
+        pool: &sqlx::Pool<Db>,
+        since: i64,
+        until: i64,
+        domain: Option<&str>,
+    ) -> Result<(Totals, Failures), StoreError> {
+        let totals = sqlx::query_as(
+            "SELECT policy_domain, policy_type, COUNT(DISTINCT report_ref), \
+             CAST(SUM(successful_sessions) AS BIGINT), CAST(SUM(failed_sessions) AS BIGINT) \
+             FROM policies \
+             WHERE start_time >= $1 AND start_time < $2 AND ($3 IS NULL OR policy_domain = $3) \
+             GROUP BY policy_domain, policy_type",
+        )
+        .bind(since)
+        .bind(until)
+        .bind(domain)
+        .fetch_all(pool)
+        .await
+        .doing("summing sessions per domain")?;
+
+        let failures = sqlx::query_as(
+            "SELECT p.policy_domain, p.policy_type, d.result_type, \
+             CAST(SUM(d.failed_session_count) AS BIGINT) \
+             FROM failure_details d JOIN policies p ON p.id = d.policy_ref \
+             WHERE p.start_time >= $1 AND p.start_time < $2 \
+             AND ($3 IS NULL OR p.policy_domain = $3) \
+             GROUP BY p.policy_domain, p.policy_type, d.result_type",
+        )
+        .bind(since)
+        .bind(until)
+        .bind(domain)
+        .fetch_all(pool)
+        .await
+        .doing("summing failures per result type")?;
+        Ok((totals, failures))
     }
 }

@@ -1,9 +1,11 @@
 //! Writing a batch of inputs in one transaction. A report is stored once: the unique
-//! constraint on (organization_name, report_id) decides, never a check-then-insert.
+//! constraint on (organization_name, report_id) decides, never a check-then-insert, so
+//! concurrent writers (threads or processes, on SQLite or PostgreSQL) cannot store a
+//! report twice.
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Transaction};
 use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 
 use crate::open::{Doing, Store, StoreError};
@@ -97,6 +99,10 @@ fn keep_prepared(rows: usize) -> bool {
 /// A report's identity: (organization-name, report-id).
 type Key = (String, String);
 
+fn key_ref(report: &Report) -> (&str, &str) {
+    (&report.organization_name, &report.report_id)
+}
+
 fn key_of(report: &Report) -> Key {
     (report.organization_name.clone(), report.report_id.clone())
 }
@@ -106,7 +112,16 @@ impl Store {
     /// Either the whole batch is committed or nothing is. Rows are written with one
     /// multi-row INSERT per table and chunk, so a batch costs a handful of statements.
     pub async fn write_batch(&self, batch: &[NewInput]) -> Result<Vec<Outcome>, StoreError> {
-        let mut tx = self.pool.begin().await.doing("starting a transaction")?;
+        on_backend!(self, write_batch(batch))
+    }
+}
+
+per_backend! {
+    pub(super) async fn write_batch(
+        pool: &sqlx::Pool<Db>,
+        batch: &[NewInput],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let mut tx = pool.begin().await.doing("starting a transaction")?;
         let reports: Vec<(usize, &Report, &Raw, Auth)> = batch
             .iter()
             .enumerate()
@@ -154,201 +169,210 @@ impl Store {
         tx.commit().await.doing("committing a batch")?;
         Ok(outcomes)
     }
-}
 
-/// Inserts the reports not stored yet; returns the ids of those inserted, by key.
-async fn insert_reports(
-    tx: &mut Transaction<'_, Sqlite>,
-    reports: &[(usize, &Report, &Raw, Auth)],
-    batch: &[NewInput],
-) -> Result<HashMap<Key, i64>, StoreError> {
-    let mut ids = HashMap::new();
-    for chunk in reports.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO reports (organization_name, report_id, start_time, end_time, \
-             contact_info, auth, quirks, raw_json, raw_size, ingested_at) ",
-        );
-        query.push_values(chunk, |mut row, &(i, report, raw, auth)| {
-            row.push_bind(report.organization_name.as_str())
-                .push_bind(report.report_id.as_str())
-                .push_bind(report.date_range.start.timestamp())
-                .push_bind(report.date_range.end.timestamp())
-                .push_bind(report.contact_info.as_deref())
-                .push_bind(auth.as_str())
-                .push_bind(serde_json::to_string(&report.quirks).unwrap_or_else(|_| "[]".into()))
-                .push_bind(&raw.compressed[..])
-                .push_bind(to_i64(raw.size))
-                .push_bind(batch[i].received_at);
-        });
-        query.push(
-            " ON CONFLICT (organization_name, report_id) DO NOTHING \
-             RETURNING id, organization_name, report_id",
-        );
-        let rows: Vec<(i64, String, String)> = query
-            .build_query_as()
-            .persistent(keep_prepared(chunk.len()))
-            .fetch_all(&mut **tx)
-            .await
-            .doing("storing reports")?;
-        ids.extend(
-            rows.into_iter()
-                .map(|(id, org, report_id)| ((org, report_id), id)),
-        );
+    /// Inserts the reports not stored yet; returns the ids of those inserted, by key.
+    async fn insert_reports(
+        tx: &mut Transaction<'_, Db>,
+        reports: &[(usize, &Report, &Raw, Auth)],
+        batch: &[NewInput],
+    ) -> Result<HashMap<Key, i64>, StoreError> {
+        // Every writer inserts keys in the same (sorted) order, so that on PostgreSQL two
+        // concurrent batches holding some of the same reports wait for each other on the
+        // unique index instead of deadlocking.
+        let mut reports = reports.to_vec();
+        reports.sort_unstable_by(|a, b| key_ref(a.1).cmp(&key_ref(b.1)));
+        let mut ids = HashMap::new();
+        for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "INSERT INTO reports (organization_name, report_id, start_time, end_time, \
+                 contact_info, auth, quirks, raw_json, raw_size, ingested_at) ",
+            );
+            query.push_values(chunk, |mut row, &(i, report, raw, auth)| {
+                row.push_bind(report.organization_name.as_str())
+                    .push_bind(report.report_id.as_str())
+                    .push_bind(report.date_range.start.timestamp())
+                    .push_bind(report.date_range.end.timestamp())
+                    .push_bind(report.contact_info.as_deref())
+                    .push_bind(auth.as_str())
+                    .push_bind(json_quirks(report))
+                    .push_bind(&raw.compressed[..])
+                    .push_bind(to_i64(raw.size))
+                    .push_bind(batch[i].received_at);
+            });
+            query.push(
+                " ON CONFLICT (organization_name, report_id) DO NOTHING \
+                 RETURNING id, organization_name, report_id",
+            );
+            let rows: Vec<(i64, String, String)> = query
+                .build_query_as()
+                .persistent(keep_prepared(chunk.len()))
+                .fetch_all(&mut **tx)
+                .await
+                .doing("storing reports")?;
+            ids.extend(
+                rows.into_iter()
+                    .map(|(id, org, report_id)| ((org, report_id), id)),
+            );
+        }
+        Ok(ids)
     }
-    Ok(ids)
-}
 
-/// The ids of already stored reports, by key.
-async fn find_reports(
-    tx: &mut Transaction<'_, Sqlite>,
-    keys: &[(usize, Key)],
-) -> Result<HashMap<Key, i64>, StoreError> {
-    let mut ids = HashMap::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT id, organization_name, report_id FROM reports \
-             WHERE (organization_name, report_id) IN (",
-        );
-        query.push_values(chunk, |mut row, (_, (org, report_id))| {
-            row.push_bind(org.as_str()).push_bind(report_id.as_str());
-        });
-        query.push(")");
-        let rows: Vec<(i64, String, String)> = query
-            .build_query_as()
-            .persistent(keep_prepared(chunk.len()))
-            .fetch_all(&mut **tx)
-            .await
-            .doing("finding duplicate reports")?;
-        ids.extend(
-            rows.into_iter()
-                .map(|(id, org, report_id)| ((org, report_id), id)),
-        );
+    /// The ids of already stored reports, by key.
+    async fn find_reports(
+        tx: &mut Transaction<'_, Db>,
+        keys: &[(usize, Key)],
+    ) -> Result<HashMap<Key, i64>, StoreError> {
+        let mut ids = HashMap::new();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT id, organization_name, report_id FROM reports \
+                 WHERE (organization_name, report_id) IN (",
+            );
+            query.push_values(chunk, |mut row, (_, (org, report_id))| {
+                row.push_bind(org.as_str()).push_bind(report_id.as_str());
+            });
+            query.push(")");
+            let rows: Vec<(i64, String, String)> = query
+                .build_query_as()
+                .persistent(keep_prepared(chunk.len()))
+                .fetch_all(&mut **tx)
+                .await
+                .doing("finding duplicate reports")?;
+            ids.extend(
+                rows.into_iter()
+                    .map(|(id, org, report_id)| ((org, report_id), id)),
+            );
+        }
+        Ok(ids)
     }
-    Ok(ids)
-}
 
-/// Inserts the policies of newly stored reports, then their failure details.
-async fn insert_policies(
-    tx: &mut Transaction<'_, Sqlite>,
-    reports: &[(i64, &Report)],
-) -> Result<(), StoreError> {
-    let policies: Vec<(i64, usize, &PolicyResult, i64)> = reports
-        .iter()
-        .flat_map(|&(id, report)| {
-            let start = report.date_range.start.timestamp();
-            report
-                .policies
-                .iter()
-                .enumerate()
-                .map(move |(position, result)| (id, position, result, start))
-        })
-        .collect();
-    let mut details: Vec<(i64, &FailureDetail)> = Vec::new();
-    for chunk in policies.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO policies (report_ref, position, policy_type, policy_domain, \
-             policy_string, mx_host, successful_sessions, failed_sessions, \
-             detail_failed_sessions, start_time) ",
-        );
-        query.push_values(chunk, |mut row, &(id, position, result, start)| {
-            row.push_bind(id)
-                .push_bind(position as i64)
-                .push_bind(result.policy.policy_type.as_str())
-                .push_bind(result.policy.policy_domain.as_str())
-                .push_bind(json_list(&result.policy.policy_string))
-                .push_bind(json_list(&result.policy.mx_host))
-                .push_bind(to_i64(result.summary.total_successful_session_count))
-                .push_bind(to_i64(result.summary.total_failure_session_count))
-                .push_bind(to_i64(result.detail_failure_sum()))
-                .push_bind(start);
-        });
-        query.push(" RETURNING id, report_ref, position");
-        let rows: Vec<(i64, i64, i64)> = query
-            .build_query_as()
-            .persistent(keep_prepared(chunk.len()))
-            .fetch_all(&mut **tx)
-            .await
-            .doing("storing policies")?;
-        let by_key: HashMap<(i64, i64), i64> = rows
-            .into_iter()
-            .map(|(id, report, position)| ((report, position), id))
+    /// Inserts the policies of newly stored reports, then their failure details.
+    async fn insert_policies(
+        tx: &mut Transaction<'_, Db>,
+        reports: &[(i64, &Report)],
+    ) -> Result<(), StoreError> {
+        let policies: Vec<(i64, usize, &PolicyResult, i64)> = reports
+            .iter()
+            .flat_map(|&(id, report)| {
+                let start = report.date_range.start.timestamp();
+                report
+                    .policies
+                    .iter()
+                    .enumerate()
+                    .map(move |(position, result)| (id, position, result, start))
+            })
             .collect();
-        for &(report, position, result, _) in chunk {
-            if let Some(&policy_id) = by_key.get(&(report, position as i64)) {
-                details.extend(result.failure_details.iter().map(|d| (policy_id, d)));
+        let mut details: Vec<(i64, &FailureDetail)> = Vec::new();
+        for chunk in policies.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "INSERT INTO policies (report_ref, position, policy_type, policy_domain, \
+                 policy_string, mx_host, successful_sessions, failed_sessions, \
+                 detail_failed_sessions, start_time) ",
+            );
+            query.push_values(chunk, |mut row, &(id, position, result, start)| {
+                row.push_bind(id)
+                    .push_bind(position as i64)
+                    .push_bind(result.policy.policy_type.as_str())
+                    .push_bind(result.policy.policy_domain.as_str())
+                    .push_bind(json_list(&result.policy.policy_string))
+                    .push_bind(json_list(&result.policy.mx_host))
+                    .push_bind(to_i64(result.summary.total_successful_session_count))
+                    .push_bind(to_i64(result.summary.total_failure_session_count))
+                    .push_bind(to_i64(result.detail_failure_sum()))
+                    .push_bind(start);
+            });
+            query.push(" RETURNING id, report_ref, position");
+            let rows: Vec<(i64, i64, i64)> = query
+                .build_query_as()
+                .persistent(keep_prepared(chunk.len()))
+                .fetch_all(&mut **tx)
+                .await
+                .doing("storing policies")?;
+            let by_key: HashMap<(i64, i64), i64> = rows
+                .into_iter()
+                .map(|(id, report, position)| ((report, position), id))
+                .collect();
+            for &(report, position, result, _) in chunk {
+                if let Some(&policy_id) = by_key.get(&(report, position as i64)) {
+                    details.extend(result.failure_details.iter().map(|d| (policy_id, d)));
+                }
             }
         }
+        for chunk in details.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
+                 receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
+                 additional_information, failure_reason_code) ",
+            );
+            query.push_values(chunk, |mut row, &(policy_id, d)| {
+                row.push_bind(policy_id)
+                    .push_bind(d.result_type.as_str())
+                    .push_bind(d.sending_mta_ip.as_deref())
+                    .push_bind(d.receiving_mx_hostname.as_deref())
+                    .push_bind(d.receiving_mx_helo.as_deref())
+                    .push_bind(d.receiving_ip.as_deref())
+                    .push_bind(to_i64(d.failed_session_count))
+                    .push_bind(d.additional_information.as_deref())
+                    .push_bind(d.failure_reason_code.as_deref());
+            });
+            query
+                .build()
+                .persistent(keep_prepared(chunk.len()))
+                .execute(&mut **tx)
+                .await
+                .doing("storing failure details")?;
+        }
+        Ok(())
     }
-    for chunk in details.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
-             receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
-             additional_information, failure_reason_code) ",
-        );
-        query.push_values(chunk, |mut row, &(policy_id, d)| {
-            row.push_bind(policy_id)
-                .push_bind(d.result_type.as_str())
-                .push_bind(d.sending_mta_ip.as_deref())
-                .push_bind(d.receiving_mx_hostname.as_deref())
-                .push_bind(d.receiving_mx_helo.as_deref())
-                .push_bind(d.receiving_ip.as_deref())
-                .push_bind(to_i64(d.failed_session_count))
-                .push_bind(d.additional_information.as_deref())
-                .push_bind(d.failure_reason_code.as_deref());
-        });
-        query
-            .build()
-            .persistent(keep_prepared(chunk.len()))
-            .execute(&mut **tx)
-            .await
-            .doing("storing failure details")?;
+
+    async fn insert_inputs(
+        tx: &mut Transaction<'_, Db>,
+        batch: &[NewInput],
+        outcomes: &[Outcome],
+        report_refs: &[Option<i64>],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(&NewInput, Outcome, Option<i64>)> = batch
+            .iter()
+            .zip(outcomes)
+            .zip(report_refs)
+            .map(|((input, &outcome), &report_ref)| (input, outcome, report_ref))
+            .collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, \
+                 report_ref, raw, raw_size, raw_complete, received_at) ",
+            );
+            query.push_values(chunk, |mut row, &(input, outcome, report_ref)| {
+                let (reason, raw) = match &input.candidate {
+                    Candidate::Report { .. } => (None, None),
+                    Candidate::Rejected { reason, raw } => (Some(reason.as_str()), raw.as_ref()),
+                    Candidate::NotReport { reason } => (Some(reason.as_str()), None),
+                };
+                row.push_bind(input.source)
+                    .push_bind(input.locator.as_str())
+                    .push_bind(input.part.as_deref())
+                    .push_bind(input.message_id.as_deref())
+                    .push_bind(outcome.as_str())
+                    .push_bind(reason)
+                    .push_bind(report_ref)
+                    .push_bind(raw.map(|r| &r.compressed[..]))
+                    .push_bind(raw.map(|r| to_i64(r.size)))
+                    .push_bind(raw.map(|r| r.complete))
+                    .push_bind(input.received_at);
+            });
+            query
+                .build()
+                .persistent(keep_prepared(chunk.len()))
+                .execute(&mut **tx)
+                .await
+                .doing("recording inputs")?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-async fn insert_inputs(
-    tx: &mut Transaction<'_, Sqlite>,
-    batch: &[NewInput],
-    outcomes: &[Outcome],
-    report_refs: &[Option<i64>],
-) -> Result<(), StoreError> {
-    let rows: Vec<(&NewInput, Outcome, Option<i64>)> = batch
-        .iter()
-        .zip(outcomes)
-        .zip(report_refs)
-        .map(|((input, &outcome), &report_ref)| (input, outcome, report_ref))
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, \
-             report_ref, raw, raw_size, raw_complete, received_at) ",
-        );
-        query.push_values(chunk, |mut row, &(input, outcome, report_ref)| {
-            let (reason, raw) = match &input.candidate {
-                Candidate::Report { .. } => (None, None),
-                Candidate::Rejected { reason, raw } => (Some(reason.as_str()), raw.as_ref()),
-                Candidate::NotReport { reason } => (Some(reason.as_str()), None),
-            };
-            row.push_bind(input.source)
-                .push_bind(input.locator.as_str())
-                .push_bind(input.part.as_deref())
-                .push_bind(input.message_id.as_deref())
-                .push_bind(outcome.as_str())
-                .push_bind(reason)
-                .push_bind(report_ref)
-                .push_bind(raw.map(|r| &r.compressed[..]))
-                .push_bind(raw.map(|r| to_i64(r.size)))
-                .push_bind(raw.map(|r| r.complete))
-                .push_bind(input.received_at);
-        });
-        query
-            .build()
-            .persistent(keep_prepared(chunk.len()))
-            .execute(&mut **tx)
-            .await
-            .doing("recording inputs")?;
-    }
-    Ok(())
+fn json_quirks(report: &Report) -> String {
+    serde_json::to_string(&report.quirks).unwrap_or_else(|_| "[]".into())
 }
 
 fn json_list(items: &[String]) -> String {

@@ -5,4 +5,6 @@
 //! skip their real part.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod dns;
 pub mod dovecot;
+pub mod postgres;

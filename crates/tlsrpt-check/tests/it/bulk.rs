@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use tlsrpt_check::{CheckConfig, Checker, Verdict};
 
-use crate::support::dns::{DnsServer, Zone};
 use crate::support::{Cert, PolicyHost, Respond, Smtp, SmtpServer, pki};
+use tlsrpt_testkit::dns::{DnsServer, Zone};
 
 const DOMAINS: usize = 1000;
 const CONCURRENCY: usize = 50;

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use hickory_server::proto::rr::RecordType;
 use tlsrpt_check::Severity::{Error, Info, Warning};
+use tlsrpt_testkit::dns::RecordType;
 
 use crate::support::{Cert, Respond, Scenario, Smtp, assert_findings, assert_message, pki};
 

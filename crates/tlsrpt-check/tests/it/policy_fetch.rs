@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use hickory_server::proto::rr::RecordType;
 use tlsrpt_check::Severity::{Error, Warning};
+use tlsrpt_testkit::dns::RecordType;
 
 use crate::support::{Cert, Respond, Scenario, assert_findings, assert_message, enforce_policy};
 

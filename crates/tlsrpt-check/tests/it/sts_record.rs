@@ -1,7 +1,7 @@
 //! `_mta-sts` TXT record scenarios (MTASTS-RULES.md §1).
 
-use hickory_server::proto::rr::RecordType;
 use tlsrpt_check::Severity::{Error, Info, Warning};
+use tlsrpt_testkit::dns::RecordType;
 
 use crate::support::{Scenario, assert_findings, assert_message};
 

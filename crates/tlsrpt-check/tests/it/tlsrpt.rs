@@ -1,7 +1,7 @@
 //! `_smtp._tls` TLS-RPT record scenarios (MTASTS-RULES.md §5).
 
-use hickory_server::proto::rr::RecordType;
 use tlsrpt_check::Severity::{Error, Warning};
+use tlsrpt_testkit::dns::RecordType;
 
 use crate::support::{Scenario, assert_findings, assert_message};
 

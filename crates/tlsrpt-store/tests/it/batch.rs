@@ -3,11 +3,21 @@
 
 use tlsrpt_store::{Candidate, NewInput, Outcome};
 
-use crate::support::{TempStore, gzip, input, policy, rejected, report, report_json, totals};
+use crate::support::{
+    Backend, TempStore, gzip, input, on_both_backends, policy, rejected, report, report_json,
+    totals,
+};
 
-#[tokio::test]
-async fn after_a_batch_every_row_is_there() {
-    let db = TempStore::new().await;
+on_both_backends!(
+    after_a_batch_every_row_is_there,
+    a_failing_batch_leaves_nothing_behind,
+    report_json_gives_back_the_original_bytes,
+    rejected_bytes_round_trip_and_the_list_is_newest_first,
+    the_head_of_an_oversized_input_is_marked_incomplete,
+);
+
+async fn after_a_batch_every_row_is_there(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let two_policies = serde_json::to_vec(&report(
         "Reporter",
         "r-2",
@@ -72,21 +82,29 @@ async fn after_a_batch_every_row_is_there() {
     assert_eq!(listed[0].received_at, 1_772_400_001);
 }
 
-#[tokio::test]
-async fn a_failing_batch_leaves_nothing_behind() {
-    let db = TempStore::new().await;
+async fn a_failing_batch_leaves_nothing_behind(backend: Backend) {
+    let db = TempStore::new(backend).await;
     // A trigger makes the last statement of the batch (the input records) fail, after
     // its reports and policies were inserted.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.path().display()))
-        .await
-        .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER fail_input BEFORE INSERT ON inputs WHEN NEW.locator = 'fail' \
-         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    match backend {
+        Backend::Sqlite => {
+            db.execute(&[
+                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs WHEN NEW.locator = 'fail' \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+            ])
+            .await;
+        }
+        Backend::Postgres => {
+            db.execute(&[
+                "CREATE FUNCTION fail_input() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.locator = 'fail' THEN RAISE EXCEPTION 'injected failure'; \
+                 END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs FOR EACH ROW \
+                 EXECUTE FUNCTION fail_input()",
+            ])
+            .await;
+        }
+    }
 
     let json = report_json("Reporter", "r-1", "example.com", 10);
     let batch = [
@@ -107,11 +125,11 @@ async fn a_failing_batch_leaves_nothing_behind() {
     assert_eq!(db.store.report_json("Reporter", "r-1").await.unwrap(), None);
     assert!(db.store.rejected_inputs(10).await.unwrap().is_empty());
 
-    sqlx::query("DROP TRIGGER fail_input")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    db.execute(&[match backend {
+        Backend::Sqlite => "DROP TRIGGER fail_input",
+        Backend::Postgres => "DROP TRIGGER fail_input ON inputs",
+    }])
+    .await;
     // Nothing of the failed batch counts: the report is new.
     let outcomes = db.store.write_batch(&batch).await.unwrap();
     assert_eq!(
@@ -121,9 +139,8 @@ async fn a_failing_batch_leaves_nothing_behind() {
     assert_eq!(db.store.rejected_inputs(10).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn report_json_gives_back_the_original_bytes() {
-    let db = TempStore::new().await;
+async fn report_json_gives_back_the_original_bytes(backend: Backend) {
+    let db = TempStore::new(backend).await;
     // Odd spacing, a BOM and an unknown field: the bytes are kept, not a re-serialisation.
     let plain = b"\xEF\xBB\xBF{ \"organization-name\" : \"Plain\", \"x-extra\": [1, 2],\n\
         \"date-range\": {\"start-datetime\": \"2026-03-01T00:00:00Z\",\n\
@@ -154,9 +171,8 @@ async fn report_json_gives_back_the_original_bytes() {
     assert_eq!(db.store.report_json("Zipped", "nope").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn rejected_bytes_round_trip_and_the_list_is_newest_first() {
-    let db = TempStore::new().await;
+async fn rejected_bytes_round_trip_and_the_list_is_newest_first(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let all_bytes: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
     let batch = [
         rejected(&all_bytes, "old.bin", "first", 100),
@@ -203,9 +219,8 @@ async fn rejected_bytes_round_trip_and_the_list_is_newest_first() {
     assert_eq!(db.store.input_bytes(max_id + 1).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn the_head_of_an_oversized_input_is_marked_incomplete() {
-    let db = TempStore::new().await;
+async fn the_head_of_an_oversized_input_is_marked_incomplete(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let head = vec![b'{'; 1024];
     let input = NewInput {
         candidate: Candidate::Rejected {

@@ -3,11 +3,20 @@
 
 use tlsrpt_store::Outcome;
 
-use crate::support::{TempStore, gzip, input, policy, report, report_json, totals};
+use crate::support::{
+    Backend, TempStore, gzip, input, on_both_backends, policy, report, report_json, totals,
+};
 
-#[tokio::test]
-async fn a_report_twice_in_one_batch_is_stored_then_duplicate() {
-    let db = TempStore::new().await;
+on_both_backends!(
+    a_report_twice_in_one_batch_is_stored_then_duplicate,
+    a_report_in_a_later_batch_is_a_duplicate,
+    the_same_report_id_from_another_organization_is_another_report,
+    outcomes_follow_the_batch_order_across_statement_chunks,
+    policies_and_details_of_a_large_report_stay_with_their_policy,
+);
+
+async fn a_report_twice_in_one_batch_is_stored_then_duplicate(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let first = report_json("Reporter", "r-1", "example.com", 10);
     // The same report pretty-printed: other bytes, same identity.
     let again =
@@ -30,9 +39,8 @@ async fn a_report_twice_in_one_batch_is_stored_then_duplicate() {
     assert_eq!(kept.as_deref(), Some(&first[..]));
 }
 
-#[tokio::test]
-async fn a_report_in_a_later_batch_is_a_duplicate() {
-    let db = TempStore::new().await;
+async fn a_report_in_a_later_batch_is_a_duplicate(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let json = report_json("Reporter", "r-1", "example.com", 10);
     let first = db
         .store
@@ -53,9 +61,8 @@ async fn a_report_in_a_later_batch_is_a_duplicate() {
     );
 }
 
-#[tokio::test]
-async fn the_same_report_id_from_another_organization_is_another_report() {
-    let db = TempStore::new().await;
+async fn the_same_report_id_from_another_organization_is_another_report(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let outcomes = db
         .store
         .write_batch(&[
@@ -71,10 +78,9 @@ async fn the_same_report_id_from_another_organization_is_another_report() {
     assert!(b.is_some_and(|json| json.windows(10).any(|w| w == b"Reporter B")));
 }
 
-#[tokio::test]
-async fn outcomes_follow_the_batch_order_across_statement_chunks() {
+async fn outcomes_follow_the_batch_order_across_statement_chunks(backend: Backend) {
     // More candidates than one multi-row INSERT holds, with copies far apart.
-    let db = TempStore::new().await;
+    let db = TempStore::new(backend).await;
     let distinct = 1500;
     let mut batch: Vec<_> = (0..distinct)
         .map(|i| {
@@ -122,11 +128,10 @@ async fn outcomes_follow_the_batch_order_across_statement_chunks() {
     assert!(outcomes.iter().all(|&o| o == Outcome::Duplicate));
 }
 
-#[tokio::test]
-async fn policies_and_details_of_a_large_report_stay_with_their_policy() {
+async fn policies_and_details_of_a_large_report_stay_with_their_policy(backend: Backend) {
     // 2,500 policies (more than one INSERT chunk) over three domains; policy i has i
     // successful sessions and one failure detail of i sessions, of result type `t{i % 2}`.
-    let db = TempStore::new().await;
+    let db = TempStore::new(backend).await;
     let domains = ["a.example", "b.example", "c.example"];
     let n: u64 = 2500;
     let policies: Vec<_> = (0..n)

@@ -1,10 +1,16 @@
-//! Opening a store: the file and its folders are created on first use, in WAL mode,
-//! reopening runs the migrations again harmlessly, and unsupported URLs are refused.
+//! Opening a store: the SQLite file and its folders are created on first use, in WAL
+//! mode; on both backends reopening runs the migrations again harmlessly and several
+//! handles opening a new database at once all succeed; unsupported URLs are refused.
 
 use sqlx::Row;
 use tlsrpt_store::{Outcome, Store, StoreError};
 
-use crate::support::{TempStore, input, path_in, report_json, totals};
+use crate::support::{Backend, TempStore, input, on_both_backends, path_in, report_json, totals};
+
+on_both_backends!(
+    reopening_keeps_the_data_and_the_schema,
+    two_handles_on_one_database_share_the_data,
+);
 
 #[tokio::test]
 async fn the_file_is_created_in_wal_mode() {
@@ -37,10 +43,8 @@ async fn the_file_is_created_in_wal_mode() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn reopening_keeps_the_data_and_the_schema() {
-    let db = TempStore::new().await;
-    let url = db.path().display().to_string();
+async fn reopening_keeps_the_data_and_the_schema(backend: Backend) {
+    let db = TempStore::new(backend).await;
     let json = report_json("Reporter", "r-1", "example.com", 3);
     db.store
         .write_batch(&[input(&json, "a.json")])
@@ -49,7 +53,7 @@ async fn reopening_keeps_the_data_and_the_schema() {
     db.store.close().await;
 
     for _ in 0..2 {
-        let store = Store::open(&url).await.unwrap();
+        let store = Store::open(&db.url).await.unwrap();
         let stats = store.stats(&Default::default()).await.unwrap();
         assert_eq!(totals(&stats), [("example.com".into(), 1, 3, 0)]);
         let outcomes = store.write_batch(&[input(&json, "a.json")]).await.unwrap();
@@ -57,18 +61,15 @@ async fn reopening_keeps_the_data_and_the_schema() {
         store.close().await;
     }
 
-    // The migration is recorded once.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{url}"))
-        .await
-        .unwrap();
-    let migrations: i64 = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .get(0);
-    let files = std::fs::read_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../migrations/sqlite"
+    // Each migration is recorded once.
+    let migrations = db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await;
+    let folder = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let files = std::fs::read_dir(format!(
+        "{}/../../migrations/{folder}",
+        env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
     .filter(|e| {
@@ -80,15 +81,15 @@ async fn reopening_keeps_the_data_and_the_schema() {
     })
     .count();
     assert_eq!(migrations, files as i64);
-    pool.close().await;
 }
 
-#[tokio::test]
-async fn two_handles_on_one_file_share_the_data() {
-    let db = TempStore::new().await;
-    let other = Store::open(&format!("sqlite://{}", db.path().display()))
-        .await
-        .unwrap();
+async fn two_handles_on_one_database_share_the_data(backend: Backend) {
+    let db = TempStore::new(backend).await;
+    let other_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", db.url),
+        Backend::Postgres => db.url.clone(),
+    };
+    let other = Store::open(&other_url).await.unwrap();
     let json = report_json("Reporter", "r-1", "example.com", 3);
     let (first, second) = ([input(&json, "a.json")], [input(&json, "b.json")]);
     let (a, b) = tokio::join!(db.store.write_batch(&first), other.write_batch(&second));
@@ -106,7 +107,7 @@ async fn urls_that_name_no_sqlite_file_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for url in [
         "mysql://db.example/tlsrpt",
-        "postgres://db.example/tlsrpt",
+        "postgre://db.example/tlsrpt",
         "sqlite::memory:",
         "sqlite:",
     ] {
@@ -119,6 +120,19 @@ async fn urls_that_name_no_sqlite_file_are_refused() {
     let error = Store::open("/proc/x/y.db").await.unwrap_err();
     assert!(matches!(error, StoreError::CreateDir { .. }), "{error}");
     assert!(!path_in(&dir).exists());
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_an_error_that_hides_the_password() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let error = Store::open("postgres://tlsrpt:s3cret@127.0.0.1:1/tlsrpt")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Open { .. }), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "cannot open the database postgres://tlsrpt:hidden@127.0.0.1:1/tlsrpt"
+    );
 }
 
 #[tokio::test]
@@ -165,6 +179,25 @@ async fn opening_an_existing_file_from_several_handles_at_once_succeeds() {
         let dir = tempfile::tempdir().unwrap();
         let url = path_in(&dir).display().to_string();
         Store::open(&url).await.unwrap().close().await;
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { Store::open(&url).await })
+            })
+            .collect();
+        for open in opens {
+            let store = open.await.unwrap();
+            assert!(store.is_ok(), "round {round}: {}", store.unwrap_err());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn opening_a_new_postgres_database_from_several_handles_at_once_succeeds() {
+    // The PostgreSQL counterpart: sqlx's migrator takes an advisory lock, so the handles
+    // take turns to create the schema. Several rounds, each on a fresh database.
+    for round in 0..4 {
+        let url = tlsrpt_testkit::postgres::fresh_database_url();
         let opens: Vec<_> = (0..4)
             .map(|_| {
                 let url = url.clone();

@@ -1,33 +1,128 @@
-//! Shared test plumbing: a store on a temporary file, and inputs built from report JSON
-//! the way `tlsrpt ingest` builds them (through `tlsrpt_ingest::extract`).
+//! Shared test plumbing: a store on either backend (a temporary SQLite file, or a fresh
+//! database on the test binary's own PostgreSQL), and inputs built from report JSON the
+//! way `tlsrpt ingest` builds them (through `tlsrpt_ingest::extract`).
 
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Row as _};
 use tlsrpt_ingest::{Claim, Found, Limits, extract};
 use tlsrpt_store::{Auth, Candidate, DomainStats, NewInput, Raw, StatsFilter, Store};
 
-/// A store on a fresh file in its own temporary directory.
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with the
+/// tests `sqlite` and `postgres` that run it on each backend.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use crate::support::Backend;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$test(Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$test(Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A store on a fresh database of its own.
 pub struct TempStore {
-    pub dir: tempfile::TempDir,
+    /// Holds the SQLite file (and is empty for PostgreSQL) until the test ends.
+    _dir: tempfile::TempDir,
+    pub backend: Backend,
+    /// The URL the store was opened with.
+    pub url: String,
     pub store: Store,
 }
 
 impl TempStore {
-    pub async fn new() -> Self {
+    pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&path_in(&dir).display().to_string())
-            .await
-            .unwrap();
-        Self { dir, store }
-    }
-
-    pub fn path(&self) -> PathBuf {
-        path_in(&self.dir)
+        let url = match backend {
+            Backend::Sqlite => path_in(&dir).display().to_string(),
+            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
+        };
+        let store = Store::open(&url).await.unwrap();
+        Self {
+            _dir: dir,
+            backend,
+            url,
+            store,
+        }
     }
 
     pub async fn stats(&self) -> Vec<DomainStats> {
         self.store.stats(&StatsFilter::default()).await.unwrap()
+    }
+
+    /// Runs `statements` on a connection of its own, outside the store.
+    pub async fn execute(&self, statements: &[&str]) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", self.url))
+                    .await
+                    .unwrap();
+                for sql in statements {
+                    sqlx::query(AssertSqlSafe(*sql))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                for sql in statements {
+                    sqlx::query(AssertSqlSafe(*sql))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+                pool.close().await;
+            }
+        }
+    }
+
+    /// The BIGINT that `sql` selects, read on a connection of its own.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", self.url))
+                    .await
+                    .unwrap();
+                let value = sqlx::query(AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .get(0);
+                pool.close().await;
+                value
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let value = sqlx::query(AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .get(0);
+                pool.close().await;
+                value
+            }
+        }
     }
 }
 

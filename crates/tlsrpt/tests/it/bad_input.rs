@@ -8,8 +8,17 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::{
-    Sandbox, Summary, edit, gzip, policy, report, report_mail, simple_report, zip,
+    Backend, Sandbox, Summary, edit, gzip, on_both_backends, policy, report, report_mail,
+    simple_report, zip,
 };
+
+on_both_backends!(
+    every_bad_input_is_rejected_kept_and_the_batch_goes_on,
+    a_dangling_symlink_named_on_the_command_line_is_rejected,
+    the_decompression_cap_is_read_from_the_environment,
+    an_input_over_a_lowered_size_limit_keeps_its_first_mib,
+    invalid_utf8_is_rejected_with_a_reason_that_says_so,
+);
 
 const MIB: usize = 1024 * 1024;
 
@@ -75,9 +84,8 @@ fn first_bytes(path: &Path, n: usize) -> Vec<u8> {
     head
 }
 
-#[test]
-fn every_bad_input_is_rejected_kept_and_the_batch_goes_on() {
-    let sandbox = Sandbox::new();
+fn every_bad_input_is_rejected_kept_and_the_batch_goes_on(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let mut expected = Vec::new();
 
     sandbox.write(
@@ -258,9 +266,8 @@ fn every_bad_input_is_rejected_kept_and_the_batch_goes_on() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-#[test]
-fn a_dangling_symlink_named_on_the_command_line_is_rejected() {
-    let sandbox = Sandbox::new();
+fn a_dangling_symlink_named_on_the_command_line_is_rejected(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let good = sandbox.write("good.json", &simple_report("Good", "g", "example.com", 1));
     let dangling = sandbox.path("dangling.json");
     std::os::unix::fs::symlink(sandbox.path("gone.json"), &dangling).unwrap();
@@ -278,9 +285,8 @@ fn a_dangling_symlink_named_on_the_command_line_is_rejected() {
     assert_eq!(list[0]["locator"], dangling.display().to_string());
 }
 
-#[test]
-fn the_decompression_cap_is_read_from_the_environment() {
-    let sandbox = Sandbox::new();
+fn the_decompression_cap_is_read_from_the_environment(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let bomb = sandbox.write("bomb.json.gz", &gzip_bomb(2 * MIB));
     let mut command = sandbox.command();
     command
@@ -300,9 +306,8 @@ fn the_decompression_cap_is_read_from_the_environment() {
     assert_eq!(summary, Summary::new(0, 0, 0, 1));
 }
 
-#[test]
-fn an_input_over_a_lowered_size_limit_keeps_its_first_mib() {
-    let sandbox = Sandbox::new();
+fn an_input_over_a_lowered_size_limit_keeps_its_first_mib(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let big = sandbox.path("big.json");
     sparse_file(&big, 3 * MIB as u64);
     let good = sandbox.write("good.json", &simple_report("Good", "g", "example.com", 1));
@@ -322,9 +327,8 @@ fn an_input_over_a_lowered_size_limit_keeps_its_first_mib() {
     assert!(kept == first_bytes(&big, MIB));
 }
 
-#[test]
-fn invalid_utf8_is_rejected_with_a_reason_that_says_so() {
-    let sandbox = Sandbox::new();
+fn invalid_utf8_is_rejected_with_a_reason_that_says_so(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let latin1 = sandbox.write("latin1.json", &latin1_report());
     let (run, summary) = sandbox.ingest_json(&[&latin1]);
     assert_eq!(summary, Summary::new(0, 0, 1, 0));

@@ -11,7 +11,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Sandbox, Summary};
+use crate::support::{Backend, Sandbox, Summary, on_both_backends};
+
+on_both_backends!(the_real_corpus_gives_the_independently_derived_totals,);
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -115,9 +117,8 @@ fn expected_stats(rows: &[Row]) -> Value {
     json!({ "domains": domains })
 }
 
-#[test]
-fn the_real_corpus_gives_the_independently_derived_totals() {
-    let sandbox = Sandbox::new();
+fn the_real_corpus_gives_the_independently_derived_totals(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let dir = corpus();
     // 39 files besides MANIFEST.md, one report candidate each: 29 distinct reports,
     // 9 copies of them, 1 rejection; MANIFEST.md is not a report.

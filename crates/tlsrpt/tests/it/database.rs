@@ -1,10 +1,11 @@
-//! Where the database lives: `--database-url`, `TLSRPT_DATABASE_URL`, and the documented
-//! default under `$XDG_DATA_HOME` or `~/.local/share`.
+//! Where the database lives: `--database-url`, `TLSRPT_DATABASE_URL` (a SQLite file or a
+//! PostgreSQL database), and the documented default under `$XDG_DATA_HOME` or
+//! `~/.local/share`.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Sandbox, Summary, bare_command, run, simple_report};
+use crate::support::{Backend, Sandbox, Summary, bare_command, run, simple_report};
 
 fn ingest_with(mut command: Command, report: &Path) -> Summary {
     command.args(["ingest", "--json"]).arg(report);
@@ -116,4 +117,29 @@ fn the_database_is_in_wal_mode_and_reopens() {
     assert_eq!((header[18], header[19]), (2, 2), "WAL mode");
     let (_, second) = sandbox.ingest_json(&[&a, &b]);
     assert_eq!(second, Summary::new(1, 1, 0, 0));
+}
+
+#[test]
+fn the_environment_variable_selects_a_postgres_database() {
+    let sandbox = Sandbox::on(Backend::Postgres);
+    let report = sandbox.write("r.json", &simple_report("R", "r1", "example.com", 9));
+    let home = sandbox.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = bare_command();
+    command
+        .env("TLSRPT_DATABASE_URL", sandbox.database_url())
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .current_dir(sandbox.path(""));
+    assert_eq!(ingest_with(command, &report), Summary::new(1, 0, 0, 0));
+    assert!(
+        !home.join(".local").exists(),
+        "no SQLite default was created"
+    );
+    assert!(!sandbox.db().exists(), "nothing in the working directory");
+    // The report is in the PostgreSQL database, read through `--database-url`.
+    assert_eq!(
+        sandbox.run(["stats", "--json"]).json()["domains"][0]["successful_sessions"],
+        9
+    );
 }

@@ -3,7 +3,18 @@
 
 use std::path::PathBuf;
 
-use crate::support::{Sandbox, Summary, gzip, policy, report, report_mail, simple_report};
+use crate::support::{
+    Backend, Sandbox, Summary, gzip, on_both_backends, policy, report, report_mail, simple_report,
+};
+
+on_both_backends!(
+    every_route_of_one_report_is_a_duplicate_of_the_first,
+    one_run_with_every_route_stores_the_report_once,
+    the_same_report_id_from_another_organization_is_another_report,
+    copies_in_separate_transactions_are_duplicates_too,
+    ingests_at_once_into_an_existing_database_store_each_report_once,
+    ingests_at_once_into_a_new_database_all_succeed,
+);
 
 /// One report, written as .json, .json.gz, .eml and an mbox holding the mail twice.
 struct Routes {
@@ -44,9 +55,8 @@ fn write_routes(sandbox: &Sandbox, folder: &str) -> Routes {
     }
 }
 
-#[test]
-fn every_route_of_one_report_is_a_duplicate_of_the_first() {
-    let sandbox = Sandbox::new();
+fn every_route_of_one_report_is_a_duplicate_of_the_first(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let routes = write_routes(&sandbox, "in");
     let other = sandbox.write(
         "other.json",
@@ -81,9 +91,8 @@ fn every_route_of_one_report_is_a_duplicate_of_the_first() {
     );
 }
 
-#[test]
-fn one_run_with_every_route_stores_the_report_once() {
-    let sandbox = Sandbox::new();
+fn one_run_with_every_route_stores_the_report_once(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let routes = write_routes(&sandbox, "in");
     let (run, summary) =
         sandbox.ingest_json(&[&routes.gz, &routes.json, &routes.eml, &routes.mbox]);
@@ -101,9 +110,8 @@ fn one_run_with_every_route_stores_the_report_once() {
     assert_eq!(domains[1]["successful_sessions"], 12);
 }
 
-#[test]
-fn the_same_report_id_from_another_organization_is_another_report() {
-    let sandbox = Sandbox::new();
+fn the_same_report_id_from_another_organization_is_another_report(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let a = sandbox.write(
         "a.json",
         &simple_report("Reporter A", "same-id", "example.com", 10),
@@ -119,9 +127,8 @@ fn the_same_report_id_from_another_organization_is_another_report() {
     assert_eq!(stats["domains"][0]["successful_sessions"], 30);
 }
 
-#[test]
-fn copies_in_separate_transactions_are_duplicates_too() {
-    let sandbox = Sandbox::new();
+fn copies_in_separate_transactions_are_duplicates_too(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let routes = write_routes(&sandbox, "in");
     let mut command = sandbox.command();
     command
@@ -177,9 +184,8 @@ fn assert_stored_once(sandbox: &Sandbox, summaries: &[Summary], n: u64) {
     assert_eq!(stats["domains"][0]["reports"], n);
 }
 
-#[test]
-fn ingests_at_once_into_an_existing_database_store_each_report_once() {
-    let sandbox = Sandbox::new();
+fn ingests_at_once_into_an_existing_database_store_each_report_once(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     write_many(&sandbox, 300);
     // Create the database first.
     assert_eq!(sandbox.run(["stats"]).code, 0);
@@ -187,13 +193,12 @@ fn ingests_at_once_into_an_existing_database_store_each_report_once() {
     assert_stored_once(&sandbox, &summaries, 300);
 }
 
-#[test]
-fn ingests_at_once_into_a_new_database_all_succeed() {
-    // Two cron jobs starting together on a machine where the database does not exist
-    // yet: both must create or find the schema, not fail on the other's migration.
-    // The race is narrow: several rounds, each on a new database, make it show.
+fn ingests_at_once_into_a_new_database_all_succeed(backend: Backend) {
+    // Cron jobs starting together on a database that does not exist yet (SQLite) or has
+    // no schema yet (PostgreSQL): each must create or find the schema, not fail on the
+    // other's migration. The race is narrow: several rounds, each on a new database.
     for _ in 0..5 {
-        let sandbox = Sandbox::new();
+        let sandbox = Sandbox::on(backend);
         write_many(&sandbox, 20);
         let summaries = ingest_at_once(&sandbox, 4);
         assert_stored_once(&sandbox, &summaries, 20);

@@ -10,7 +10,12 @@ use tlsrpt_corpus::{Corpus, Format};
 use tlsrpt_imap::TlsMode;
 use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 
-use crate::support::Sandbox;
+use crate::support::{Backend, Sandbox, on_both_backends};
+
+on_both_backends!(
+    async: sync_stores_reports_moves_them_and_leaves_other_mail,
+    killed_mid_sync_loses_and_duplicates_nothing,
+);
 
 fn corpus_mails() -> Vec<(PathBuf, Vec<u8>)> {
     let dir = concat!(
@@ -85,13 +90,12 @@ fn stats_of_files(mails: &[Vec<u8>]) -> String {
     reference.stats_json(&[])
 }
 
-#[tokio::test]
-async fn sync_stores_reports_moves_them_and_leaves_other_mail() {
+async fn sync_stores_reports_moves_them_and_leaves_other_mail(backend: Backend) {
     let dovecot = Dovecot::start();
     let mails: Vec<Vec<u8>> = corpus_mails().into_iter().map(|(_, m)| m).collect();
     dovecot.append("INBOX", &mails).await;
     dovecot.append("INBOX", &[DMARC_MAIL, PLAIN_MAIL]).await;
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::on(backend);
 
     let run = crate::support::run(sync_command(&sandbox, &dovecot));
     assert_eq!(run.code, 0, "{}{}", run.stdout(), run.stderr());
@@ -146,13 +150,12 @@ async fn wrong_credentials_give_a_clear_error() {
     );
 }
 
-#[tokio::test]
-async fn killed_mid_sync_loses_and_duplicates_nothing() {
+async fn killed_mid_sync_loses_and_duplicates_nothing(backend: Backend) {
     let dovecot = Dovecot::start();
     let mut corpus = Corpus::new(20_261_122, 40);
     let mails: Vec<Vec<u8>> = (0..600).map(|_| corpus.next(Format::Eml).bytes).collect();
     dovecot.append("INBOX", &mails).await;
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::on(backend);
 
     // Kill the sync once it has committed some reports, and before it is done.
     let mut child = sync_command(&sandbox, &dovecot)

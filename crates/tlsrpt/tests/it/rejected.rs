@@ -4,8 +4,17 @@
 use std::ffi::OsStr;
 
 use crate::support::{
-    Sandbox, Summary, edit, find_rejection, gzip, report_mail, simple_report, zip,
+    Backend, Sandbox, Summary, edit, find_rejection, gzip, on_both_backends, report_mail,
+    simple_report, zip,
 };
+
+on_both_backends!(
+    rejections_are_printed_listed_and_kept_byte_for_byte,
+    raw_of_an_unknown_id_is_an_error,
+    raw_goes_to_stdout_when_piped,
+    nothing_rejected_lists_nothing,
+    a_rejection_inside_an_mbox_names_the_message_and_the_attachment,
+);
 
 /// A report with a fractional count: the reason must name the key at fault.
 fn fractional_report(id: &str) -> Vec<u8> {
@@ -16,9 +25,8 @@ fn fractional_report(id: &str) -> Vec<u8> {
     )
 }
 
-#[test]
-fn rejections_are_printed_listed_and_kept_byte_for_byte() {
-    let sandbox = Sandbox::new();
+fn rejections_are_printed_listed_and_kept_byte_for_byte(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let bad_file = sandbox.write("bad.json", &fractional_report("bad-1"));
     let good_entry = simple_report("Reporter", "zip-good", "zip.example", 4);
     let bad_entry = fractional_report("zip-bad");
@@ -86,9 +94,8 @@ fn rejections_are_printed_listed_and_kept_byte_for_byte() {
     );
 }
 
-#[test]
-fn raw_of_an_unknown_id_is_an_error() {
-    let sandbox = Sandbox::new();
+fn raw_of_an_unknown_id_is_an_error(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let out = sandbox.path("out.bin");
     let run = sandbox.run([
         OsStr::new("rejected"),
@@ -102,9 +109,8 @@ fn raw_of_an_unknown_id_is_an_error() {
     assert!(!out.exists());
 }
 
-#[test]
-fn raw_goes_to_stdout_when_piped() {
-    let sandbox = Sandbox::new();
+fn raw_goes_to_stdout_when_piped(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let bad = sandbox.write("bad.json", &fractional_report("bad-2"));
     let (run, _) = sandbox.ingest_json(&[&bad]);
     assert_eq!(run.code, 2);
@@ -114,9 +120,8 @@ fn raw_goes_to_stdout_when_piped() {
     assert!(raw.stdout == std::fs::read(&bad).unwrap());
 }
 
-#[test]
-fn nothing_rejected_lists_nothing() {
-    let sandbox = Sandbox::new();
+fn nothing_rejected_lists_nothing(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let good = sandbox.write(
         "good.json",
         &simple_report("Reporter", "g", "example.com", 1),
@@ -127,9 +132,8 @@ fn nothing_rejected_lists_nothing() {
     assert_eq!(sandbox.run(["rejected"]).stdout(), "no rejected inputs\n");
 }
 
-#[test]
-fn a_rejection_inside_an_mbox_names_the_message_and_the_attachment() {
-    let sandbox = Sandbox::new();
+fn a_rejection_inside_an_mbox_names_the_message_and_the_attachment(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let good = report_mail(
         &gzip(&simple_report("Reporter", "m-1", "example.com", 1)),
         "good.json.gz",

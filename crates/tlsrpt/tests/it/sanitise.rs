@@ -3,7 +3,9 @@
 
 use std::ffi::OsStr;
 
-use crate::support::{Sandbox, bare_command, policy, report, run};
+use crate::support::{Backend, Sandbox, bare_command, on_both_backends, policy, report, run};
+
+on_both_backends!(escape_sequences_in_reports_and_paths_are_made_visible,);
 
 const ESC: u8 = 0x1b;
 
@@ -15,9 +17,8 @@ fn assert_no_escape(what: &str, bytes: &[u8]) {
     );
 }
 
-#[test]
-fn escape_sequences_in_reports_and_paths_are_made_visible() {
-    let sandbox = Sandbox::new();
+fn escape_sequences_in_reports_and_paths_are_made_visible(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let hostile = report(
         "Evil \u{1b}[31mCorp",
         "evil-\u{1b}[2J-1",

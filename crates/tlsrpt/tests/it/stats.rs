@@ -3,7 +3,16 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Sandbox, Summary, policy, report};
+use crate::support::{Backend, Sandbox, Summary, on_both_backends, policy, report};
+
+on_both_backends!(
+    totals_over_all_reports,
+    domain_filter_ignores_case_and_a_trailing_dot,
+    until_includes_the_whole_last_day,
+    since_starts_at_midnight_utc,
+    since_and_until_together,
+    text_output_has_a_row_per_pair,
+);
 
 /// Five reports, written to the sandbox and ingested:
 ///
@@ -117,9 +126,8 @@ fn domains(entries: Vec<Value>) -> Value {
     json!({ "domains": entries })
 }
 
-#[test]
-fn totals_over_all_reports() {
-    let sandbox = Sandbox::new();
+fn totals_over_all_reports(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     let expected = domains(vec![
         // r0 + r1 + r2 (two entries, one report) + r3.
@@ -150,9 +158,8 @@ fn totals_over_all_reports() {
     assert_eq!(stats(&sandbox, &[]), expected);
 }
 
-#[test]
-fn domain_filter_ignores_case_and_a_trailing_dot() {
-    let sandbox = Sandbox::new();
+fn domain_filter_ignores_case_and_a_trailing_dot(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     let example_com = domains(vec![
         entry(
@@ -186,9 +193,8 @@ fn domain_filter_ignores_case_and_a_trailing_dot() {
     );
 }
 
-#[test]
-fn until_includes_the_whole_last_day() {
-    let sandbox = Sandbox::new();
+fn until_includes_the_whole_last_day(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     // r0, r1, r2 (23:59:59 on the 31st) and r4 (23:30 UTC on the 31st); not r3.
     let expected = domains(vec![
@@ -210,9 +216,8 @@ fn until_includes_the_whole_last_day() {
     assert_eq!(stats(&sandbox, &["--until", "2026-01-31"]), expected);
 }
 
-#[test]
-fn since_starts_at_midnight_utc() {
-    let sandbox = Sandbox::new();
+fn since_starts_at_midnight_utc(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     // Only r3, which starts at 2026-02-01T00:00:00Z; r4 starts before, in UTC.
     let expected = domains(vec![
@@ -230,9 +235,8 @@ fn since_starts_at_midnight_utc() {
     assert_eq!(stats(&sandbox, &["--since", "2026-02-01"]), expected);
 }
 
-#[test]
-fn since_and_until_together() {
-    let sandbox = Sandbox::new();
+fn since_and_until_together(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     // r1, r2, r4: not r0 (the second before 2026-01-01) nor r3.
     assert_eq!(
@@ -292,9 +296,8 @@ fn since_and_until_together() {
     );
 }
 
-#[test]
-fn text_output_has_a_row_per_pair() {
-    let sandbox = Sandbox::new();
+fn text_output_has_a_row_per_pair(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     ingest_reports(&sandbox);
     let run = sandbox.run(["stats"]);
     assert_eq!(run.code, 0);
@@ -340,4 +343,25 @@ fn an_invalid_date_is_a_usage_error() {
     let run = sandbox.run(["stats", "--since", "2026-13-01"]);
     assert_eq!(run.code, 2, "{}", run.stderr());
     assert!(run.stderr().contains("--since"), "{}", run.stderr());
+}
+
+#[test]
+fn the_output_is_the_same_bytes_on_both_backends() {
+    let (sqlite, postgres) = (Sandbox::on(Backend::Sqlite), Sandbox::on(Backend::Postgres));
+    ingest_reports(&sqlite);
+    ingest_reports(&postgres);
+    for args in [
+        &[][..],
+        &["--domain", "EXAMPLE.com."],
+        &["--since", "2026-01-01", "--until", "2026-01-31"],
+        &["--domain", "example.org", "--since", "2026-02-01"],
+    ] {
+        assert_eq!(
+            sqlite.stats_json(args),
+            postgres.stats_json(args),
+            "{args:?}"
+        );
+    }
+    let text = |sandbox: &Sandbox| sandbox.run(["stats"]).stdout();
+    assert_eq!(text(&sqlite), text(&postgres));
 }

@@ -1,6 +1,14 @@
 //! `tlsrpt ingest`: the summary (JSON and text) and the exit status, 0, 2 or 1.
 
-use crate::support::{Sandbox, Summary, bare_command, edit, run, simple_report};
+use crate::support::{
+    Backend, Sandbox, Summary, bare_command, edit, on_both_backends, run, simple_report,
+};
+
+on_both_backends!(
+    json_summary_counts_every_outcome_and_exit_is_0_without_rejections,
+    exit_is_2_when_anything_is_rejected,
+    text_summary_is_one_line_with_every_count,
+);
 
 /// A DMARC aggregate report: not a TLS report, and not an error.
 const DMARC_XML: &[u8] = b"<?xml version=\"1.0\"?>\n<feedback><report_metadata>\
@@ -15,9 +23,8 @@ fn negative_report() -> Vec<u8> {
     )
 }
 
-#[test]
-fn json_summary_counts_every_outcome_and_exit_is_0_without_rejections() {
-    let sandbox = Sandbox::new();
+fn json_summary_counts_every_outcome_and_exit_is_0_without_rejections(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let a = sandbox.write("a.json", &simple_report("Reporter", "a", "a.example", 1));
     let b = sandbox.write("b.json", &simple_report("Reporter", "b", "b.example", 2));
     let dmarc = sandbox.write("dmarc.xml", DMARC_XML);
@@ -32,9 +39,8 @@ fn json_summary_counts_every_outcome_and_exit_is_0_without_rejections() {
     assert_eq!(run.code, 0);
 }
 
-#[test]
-fn exit_is_2_when_anything_is_rejected() {
-    let sandbox = Sandbox::new();
+fn exit_is_2_when_anything_is_rejected(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let good = sandbox.write(
         "good.json",
         &simple_report("Reporter", "g", "example.com", 3),
@@ -46,9 +52,8 @@ fn exit_is_2_when_anything_is_rejected() {
     assert_eq!(run.code, 2, "stderr: {}", run.stderr());
 }
 
-#[test]
-fn text_summary_is_one_line_with_every_count() {
-    let sandbox = Sandbox::new();
+fn text_summary_is_one_line_with_every_count(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
     let good = sandbox.write(
         "good.json",
         &simple_report("Reporter", "g", "example.com", 3),

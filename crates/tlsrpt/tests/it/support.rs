@@ -8,9 +8,61 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// A temporary directory holding the inputs and the database of one test.
+/// The database a test runs the binary on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the sandbox.
+    Sqlite,
+    /// A fresh database of its own on the test binary's PostgreSQL.
+    Postgres,
+}
+
+/// Generates, for each named `fn NAME(backend: Backend)`, a module `NAME` with the tests
+/// `sqlite` and `postgres` that run it on each backend. `async` before the names does the
+/// same for `async fn`s, as tokio tests.
+macro_rules! on_both_backends {
+    (async: $($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use crate::support::Backend;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$test(Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$test(Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use crate::support::Backend;
+
+                #[test]
+                fn sqlite() {
+                    super::$test(Backend::Sqlite);
+                }
+
+                #[test]
+                fn postgres() {
+                    super::$test(Backend::Postgres);
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A temporary directory holding the inputs of one test, and its database: a SQLite file
+/// in the directory, or a fresh PostgreSQL database.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    database_url: String,
 }
 
 /// What one run of the binary did.
@@ -47,16 +99,31 @@ impl Run {
 }
 
 impl Sandbox {
+    /// A sandbox on a SQLite file.
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temporary directory"),
-        }
+        Self::on(Backend::Sqlite)
+    }
+
+    /// A sandbox on `backend`.
+    pub fn on(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let database_url = match backend {
+            Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
+            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
+        };
+        Self { dir, database_url }
+    }
+
+    /// The `--database-url` this sandbox's runs get.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The SQLite file of a sandbox on SQLite.
     pub fn db(&self) -> PathBuf {
         self.path("tlsrpt.db")
     }
@@ -74,7 +141,7 @@ impl Sandbox {
     /// The binary with this sandbox's database and an environment free of `TLSRPT_*`.
     pub fn command(&self) -> Command {
         let mut command = bare_command();
-        command.arg("--database-url").arg(self.db());
+        command.arg("--database-url").arg(&self.database_url);
         command
     }
 

@@ -2,7 +2,6 @@
 //! each scenario on its own loopback addresses 127.30.N.x so that scenarios run in
 //! parallel on the real ports 443 and 25.
 
-pub mod dns;
 pub mod pki;
 pub mod servers;
 
@@ -13,9 +12,10 @@ use std::time::Duration;
 
 use tlsrpt_check::{CheckConfig, Checker, DomainReport, Severity};
 
-pub use self::dns::Zone;
 pub use self::pki::{Cert, pki};
 pub use self::servers::{PolicyHost, Respond, Smtp, SmtpServer};
+use tlsrpt_testkit::dns;
+pub use tlsrpt_testkit::dns::Zone;
 
 static NEXT_NET: AtomicU8 = AtomicU8::new(1);
 
@@ -89,8 +89,7 @@ impl Scenario {
     /// Serves the policy at 127.30.N.1:443 for mta-sts.<domain>.
     pub fn serve_policy(&mut self, cert: Cert, respond: Respond) {
         let host = format!("mta-sts.{}", self.domain);
-        self.zone
-            .remove(&host, hickory_server::proto::rr::RecordType::A);
+        self.zone.remove(&host, tlsrpt_testkit::dns::RecordType::A);
         let ip = self.ip(1);
         self.zone.addr(&host, ip);
         self.policy = Some((cert, respond));

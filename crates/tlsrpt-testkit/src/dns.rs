@@ -10,10 +10,13 @@ use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Header, Metadata, ResponseCode};
 use hickory_server::proto::rr::rdata::tlsa::{CertUsage, Matching, Selector};
 use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, TLSA, TXT};
-use hickory_server::proto::rr::{Name, RData, Record, RecordType};
+use hickory_server::proto::rr::{Name, RData, Record};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 use tokio::net::{TcpListener, UdpSocket};
+
+/// Record types, for [`Zone::remove`].
+pub use hickory_server::proto::rr::RecordType;
 
 /// The records of the closed network, keyed by lowercase name without trailing dot.
 #[derive(Clone, Debug, Default)]
@@ -199,6 +202,7 @@ async fn send<R: ResponseHandler>(
 }
 
 /// A running DNS server; it stops when dropped.
+#[allow(missing_debug_implementations)]
 pub struct DnsServer {
     pub addr: SocketAddr,
     server: Server<ZoneHandler>,
