@@ -36,7 +36,7 @@ pub fn to_new_inputs(input: Input, received_at: i64, auth: Auth) -> Vec<NewInput
                     let candidate = Candidate::Report {
                         report,
                         raw_json,
-                        auth,
+                        auth: auth.clone(),
                     };
                     (part, candidate)
                 }

@@ -12,11 +12,13 @@ mod inputs;
 mod mailboxes;
 mod open;
 mod raw;
+mod reports;
 mod stats;
 mod write;
 
 pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
 pub use raw::Raw;
+pub use reports::StoredReport;
 pub use stats::{DomainStats, StatsFilter};
-pub use write::{Auth, Candidate, NewInput, Outcome};
+pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

@@ -11,13 +11,20 @@ use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 use crate::open::{Doing, Store, StoreError};
 use crate::raw::Raw;
 
-/// Who vouches for a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who vouches for a report. Only trusted reports should count towards advice: anyone
+/// who knows the rua address can send a report (RFC 8460 §3, DKIM).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
     /// Imported by the operator with `tlsrpt ingest`: the operator vouches for it.
     Operator,
-    /// Arrived by mail, and its DKIM signature has not been verified.
-    Unverified,
+    /// Mailed with a valid DKIM signature by the sender's domain (or a parent of it).
+    DkimPass { domain: String },
+    /// Mailed, and the trusted upstream MTA's Authentication-Results say DKIM passed.
+    DkimUpstreamPass { domain: String },
+    /// Mailed with DKIM signatures, none of them valid and aligned.
+    DkimFail,
+    /// Mailed without a DKIM signature.
+    DkimNone,
     /// POSTed to the HTTPS endpoint with a valid per-domain token.
     HttpsToken,
     /// POSTed to the HTTPS endpoint without a token (none configured): anyone could send it.
@@ -25,15 +32,39 @@ pub enum Auth {
 }
 
 impl Auth {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
+    /// The stored form: a kind, and for DKIM passes the signing domain after a colon.
+    pub fn to_db(&self) -> String {
         match self {
-            Self::Operator => "operator",
-            Self::Unverified => "unverified",
-            Self::HttpsToken => "https-token",
-            Self::Https => "https",
+            Self::Operator => "operator".into(),
+            Self::DkimPass { domain } => format!("dkim-pass:{domain}"),
+            Self::DkimUpstreamPass { domain } => format!("dkim-upstream-pass:{domain}"),
+            Self::DkimFail => "dkim-fail".into(),
+            Self::DkimNone => "dkim-none".into(),
+            Self::HttpsToken => "https-token".into(),
+            Self::Https => "https".into(),
         }
     }
+
+    /// True for what may count towards the advice: reports the operator imported,
+    /// DKIM-verified mail, and HTTPS posts with a valid token.
+    pub fn is_trusted(&self) -> bool {
+        matches!(
+            self,
+            Self::Operator
+                | Self::DkimPass { .. }
+                | Self::DkimUpstreamPass { .. }
+                | Self::HttpsToken
+        )
+    }
+}
+
+/// True when a stored auth value (see [`Auth::to_db`]) is trusted.
+pub fn is_trusted_auth(stored: &str) -> bool {
+    let kind = stored.split(':').next().unwrap_or_default();
+    matches!(
+        kind,
+        "operator" | "dkim-pass" | "dkim-upstream-pass" | "https-token"
+    )
 }
 
 /// What one report candidate of an input turned out to be, ready to store.
@@ -122,7 +153,7 @@ per_backend! {
         batch: &[NewInput],
     ) -> Result<Vec<Outcome>, StoreError> {
         let mut tx = pool.begin().await.doing("starting a transaction")?;
-        let reports: Vec<(usize, &Report, &Raw, Auth)> = batch
+        let reports: Vec<(usize, &Report, &Raw, &Auth)> = batch
             .iter()
             .enumerate()
             .filter_map(|(i, input)| match &input.candidate {
@@ -130,7 +161,7 @@ per_backend! {
                     report,
                     raw_json,
                     auth,
-                } => Some((i, &**report, raw_json, *auth)),
+                } => Some((i, &**report, raw_json, auth)),
                 _ => None,
             })
             .collect();
@@ -173,7 +204,7 @@ per_backend! {
     /// Inserts the reports not stored yet; returns the ids of those inserted, by key.
     async fn insert_reports(
         tx: &mut Transaction<'_, Db>,
-        reports: &[(usize, &Report, &Raw, Auth)],
+        reports: &[(usize, &Report, &Raw, &Auth)],
         batch: &[NewInput],
     ) -> Result<HashMap<Key, i64>, StoreError> {
         // Every writer inserts keys in the same (sorted) order, so that on PostgreSQL two
@@ -193,7 +224,7 @@ per_backend! {
                     .push_bind(report.date_range.start.timestamp())
                     .push_bind(report.date_range.end.timestamp())
                     .push_bind(report.contact_info.as_deref())
-                    .push_bind(auth.as_str())
+                    .push_bind(auth.to_db())
                     .push_bind(json_quirks(report))
                     .push_bind(&raw.compressed[..])
                     .push_bind(to_i64(raw.size))

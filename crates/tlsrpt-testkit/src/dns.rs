@@ -230,3 +230,43 @@ impl Drop for DnsServer {
         self.server.shutdown_token().cancel();
     }
 }
+
+/// A DNS server on a thread and runtime of its own, for tests whose own thread blocks
+/// (waiting for a child process, say); it stops when dropped.
+#[derive(Debug)]
+pub struct BackgroundDns {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl BackgroundDns {
+    /// Serves `zone` from a background thread.
+    pub fn start(zone: Zone) -> Self {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the DNS server");
+            runtime.block_on(async move {
+                let server = DnsServer::start(zone).await;
+                let _ = addr_tx.send(server.addr);
+                let _ = stopped.await;
+            });
+        });
+        let addr = addr_rx.recv().expect("the DNS server started");
+        Self {
+            addr,
+            stop: Some(stop),
+        }
+    }
+}
+
+impl Drop for BackgroundDns {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -40,6 +40,9 @@ pub enum Command {
     /// endpoint (--listen) and watch the configured IMAP mailboxes (with IDLE where the
     /// server supports it, polling otherwise; reconnecting with backoff after errors).
     Serve(ServeArgs),
+    /// List stored reports: reporter, report id, period, how each arrived (auth) and
+    /// whether it is trusted (DKIM-verified mail, a token, or imported by hand).
+    Reports(ReportsArgs),
     /// List rejected inputs with their reasons, or write out the bytes kept of one.
     ///
     /// Every rejected input is kept in the database (gzip-compressed), so that it can be
@@ -265,6 +268,32 @@ pub struct ImapArgs {
     /// Extra CA certificates (PEM) trusted for the IMAP server.
     #[arg(long, env = "TLSRPT_IMAP_CA_FILE", value_name = "PEM")]
     pub imap_ca_file: Option<PathBuf>,
+
+    /// DNS server (IP:PORT) asked for DKIM keys instead of the system's resolvers.
+    #[arg(long, env = "TLSRPT_DKIM_DNS_SERVER", value_name = "IP:PORT")]
+    pub dkim_dns_server: Option<std::net::SocketAddr>,
+
+    /// Trust DKIM results in Authentication-Results headers added by the MTA with this
+    /// authserv-id (only the topmost such header counts), for mailboxes behind an MTA
+    /// that already verifies DKIM.
+    #[arg(long, env = "TLSRPT_TRUST_AUTHSERV_ID", value_name = "ID")]
+    pub trust_authserv_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportsArgs {
+    /// Print JSON: {"reports":[{"organization_name","report_id","start_time","end_time",
+    /// "auth","trusted","quirks","ingested_at"}]} (times in Unix seconds).
+    #[arg(long, env = "TLSRPT_JSON")]
+    pub json: bool,
+
+    /// Only reports with a policy for this domain.
+    #[arg(long, env = "TLSRPT_DOMAIN", value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// List at most this many, newest period first.
+    #[arg(long, env = "TLSRPT_LIMIT", default_value_t = 100)]
+    pub limit: u32,
 }
 
 #[derive(Debug, Args)]

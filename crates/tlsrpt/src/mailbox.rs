@@ -1,6 +1,10 @@
-//! The store-backed [`Sink`] of IMAP ingestion: each message is unpacked, its reports (or
-//! its rejection) written in one transaction, and only then reported as committed.
+//! The store-backed [`Sink`] of IMAP ingestion: each message's DKIM is verified, the
+//! message is unpacked, its reports (or its rejection) written in one transaction, and only
+//! then reported as committed.
 
+use std::sync::Arc;
+
+use tlsrpt_dkim::{DkimVerifier, MailAuth};
 use tlsrpt_imap::{Disposition, MailboxId, MailboxState, Sink, SinkError};
 use tlsrpt_ingest::files::Input;
 use tlsrpt_ingest::{Claim, MessageMeta, Source};
@@ -14,6 +18,7 @@ use tlsrpt_intake::to_new_inputs;
 pub struct StoreSink {
     pub store: Store,
     pub limits: tlsrpt_ingest::Limits,
+    pub dkim: Arc<DkimVerifier>,
 }
 
 impl Sink for StoreSink {
@@ -34,8 +39,24 @@ impl Sink for StoreSink {
             size: message.len() as u64,
             found,
         };
+        let auth = match self.dkim.verify(message).await {
+            MailAuth::Pass { domain } => Auth::DkimPass { domain },
+            MailAuth::UpstreamPass { domain, .. } => Auth::DkimUpstreamPass { domain },
+            MailAuth::Fail { reason } => {
+                tracing::info!(%mailbox, uid, %reason, "DKIM failed: the report is kept but not trusted");
+                Auth::DkimFail
+            }
+            MailAuth::None => Auth::DkimNone,
+            // A DNS outage must not mark a genuine report untrusted for ever: the message
+            // stays in the mailbox and is verified again on a later pass.
+            MailAuth::TempError { reason } => {
+                return Err(SinkError::new(format!(
+                    "DKIM could not be verified for now: {reason}"
+                )));
+            }
+        };
         let now = chrono::Utc::now().timestamp();
-        let records = to_new_inputs(input, now, Auth::Unverified);
+        let records = to_new_inputs(input, now, auth);
         let outcomes = self
             .store
             .write_batch(&records)

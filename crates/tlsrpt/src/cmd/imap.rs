@@ -3,9 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+use tlsrpt_dkim::{DkimConfig, DkimVerifier};
 use tlsrpt_imap::{AccountConfig, AfterIngest, Password, TlsMode};
 use tlsrpt_store::Store;
 
@@ -14,7 +16,7 @@ use crate::mailbox::StoreSink;
 
 pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
     let accounts = accounts(&args)?;
-    let sink = sink(store);
+    let sink = sink(store, &args)?;
     let mut failed = false;
     for account in &accounts {
         let mailbox = account.mailbox_id();
@@ -45,11 +47,17 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn sink(store: &Store) -> StoreSink {
-    StoreSink {
+/// The store-backed sink, with DKIM verification as configured.
+pub fn sink(store: &Store, args: &ImapArgs) -> anyhow::Result<StoreSink> {
+    let dkim = DkimVerifier::new(DkimConfig {
+        dns_server: args.dkim_dns_server,
+        trusted_authserv_id: args.trust_authserv_id.clone(),
+    })?;
+    Ok(StoreSink {
         store: store.clone(),
         limits: tlsrpt_ingest::Limits::default(),
-    }
+        dkim: Arc::new(dkim),
+    })
 }
 
 /// One account of an accounts file; only `host` and `user` are required.

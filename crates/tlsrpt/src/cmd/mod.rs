@@ -4,6 +4,7 @@ mod check;
 mod imap;
 mod ingest;
 mod rejected;
+mod reports;
 mod serve;
 mod stats;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             imap::sync(&open_store(cli.database_url).await?, args).await
         }
         Command::Serve(args) => serve::run(&open_store(cli.database_url).await?, args).await,
+        Command::Reports(args) => reports::run(&open_store(cli.database_url).await?, args).await,
         Command::Rejected(args) => rejected::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
     }

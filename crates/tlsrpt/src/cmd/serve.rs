@@ -73,7 +73,7 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         for account in &accounts {
             tracing::info!(mailbox = %account.mailbox_id(), tls = ?account.tls, "watching");
         }
-        let sink = imap::sink(store);
+        let sink = imap::sink(store, &args.imap)?;
         tlsrpt_imap::run(&accounts, &settings, &sink, wait(stopped)).await;
     }
     if let Some(http) = http {

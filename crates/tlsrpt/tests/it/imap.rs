@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tlsrpt_corpus::{Corpus, Format};
 use tlsrpt_imap::TlsMode;
+use tlsrpt_testkit::dns::{BackgroundDns, Zone};
 use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 
 use crate::support::{Backend, Sandbox, on_both_backends};
@@ -15,6 +16,7 @@ use crate::support::{Backend, Sandbox, on_both_backends};
 on_both_backends!(
     async: sync_stores_reports_moves_them_and_leaves_other_mail,
     killed_mid_sync_loses_and_duplicates_nothing,
+    mailed_reports_are_trusted_only_with_a_valid_aligned_dkim_signature,
 );
 
 fn corpus_mails() -> Vec<(PathBuf, Vec<u8>)> {
@@ -52,10 +54,23 @@ Subject: hello\r\nMessage-ID: <plain-1@example.com>\r\n\r\nNot a report.\r\n";
 
 /// `tlsrpt imap sync` with the options for `dovecot`'s implicit-TLS port.
 fn sync_command(sandbox: &Sandbox, dovecot: &Dovecot) -> Command {
-    sync_command_with_password(sandbox, dovecot, PASSWORD)
+    sync_command_with(sandbox, dovecot, PASSWORD, quiet_dns())
 }
 
-fn sync_command_with_password(sandbox: &Sandbox, dovecot: &Dovecot, password: &str) -> Command {
+/// A DNS server that knows no DKIM key: the real reports' signatures then fail for a
+/// clear reason, the same on every machine, instead of depending on the host's resolver.
+fn quiet_dns() -> std::net::SocketAddr {
+    static DNS: std::sync::OnceLock<BackgroundDns> = std::sync::OnceLock::new();
+    DNS.get_or_init(|| BackgroundDns::start(Zone::default()))
+        .addr
+}
+
+fn sync_command_with(
+    sandbox: &Sandbox,
+    dovecot: &Dovecot,
+    password: &str,
+    dns: std::net::SocketAddr,
+) -> Command {
     let password = sandbox.write("imap-password", format!("{password}\n").as_bytes());
     let mut command = sandbox.command();
     command
@@ -72,7 +87,9 @@ fn sync_command_with_password(sandbox: &Sandbox, dovecot: &Dovecot, password: &s
         .arg("--imap-password-file")
         .arg(password)
         .arg("--imap-ca-file")
-        .arg(dovecot.ca_file());
+        .arg(dovecot.ca_file())
+        .arg("--dkim-dns-server")
+        .arg(dns.to_string());
     command
 }
 
@@ -136,10 +153,11 @@ async fn sync_stores_reports_moves_them_and_leaves_other_mail(backend: Backend) 
 async fn wrong_credentials_give_a_clear_error() {
     let dovecot = Dovecot::start();
     let sandbox = Sandbox::new();
-    let run = crate::support::run(sync_command_with_password(
+    let run = crate::support::run(sync_command_with(
         &sandbox,
         &dovecot,
         "not-the-password",
+        quiet_dns(),
     ));
     assert_eq!(run.code, 1);
     assert!(
@@ -188,4 +206,94 @@ async fn killed_mid_sync_loses_and_duplicates_nothing(backend: Backend) {
     assert_eq!(dovecot.messages(processed).await.len(), mails.len());
     // Every acknowledged (moved) report is stored, once: the same totals as the files.
     assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
+}
+
+/// A generated report mail and the domain of its `From` address.
+fn report_mail(serial: u64) -> (Vec<u8>, String) {
+    let mail = Corpus::new(serial, 5).next(Format::Eml).bytes;
+    let text = String::from_utf8_lossy(&mail);
+    let from = text.lines().find(|l| l.starts_with("From:")).unwrap();
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_end_matches('>')
+        .to_owned();
+    (mail, domain)
+}
+
+/// `mail` with a DKIM signature by `signer` made with the Ed25519 key `pkcs8`.
+fn sign(mail: &[u8], pkcs8: &[u8], signer: &str) -> Vec<u8> {
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    let signature =
+        mail_auth::dkim::DkimSigner::from_key(Ed25519Key::from_pkcs8_der(pkcs8).unwrap())
+            .domain(signer)
+            .selector("tlsrpt")
+            .headers(["From", "To", "Subject", "Date", "Message-ID"])
+            .sign(mail)
+            .unwrap();
+    [signature.to_header().into_bytes(), mail.to_vec()].concat()
+}
+
+async fn mailed_reports_are_trusted_only_with_a_valid_aligned_dkim_signature(backend: Backend) {
+    use base64::Engine;
+    use mail_auth::common::crypto::Ed25519Key;
+
+    let pkcs8 = Ed25519Key::generate_pkcs8().unwrap();
+    let public = Ed25519Key::from_pkcs8_der(&pkcs8).unwrap().public_key();
+    let record = format!(
+        "v=DKIM1; k=ed25519; p={}",
+        base64::engine::general_purpose::STANDARD.encode(public)
+    );
+    let (mail, reporter) = report_mail(1);
+    let good = sign(&mail, &pkcs8, &reporter);
+    let (mail, _) = report_mail(2);
+    let unaligned = sign(&mail, &pkcs8, "evil.example");
+    let (unsigned, _) = report_mail(3);
+    let (mail, tamperer) = report_mail(4);
+    let tampered = String::from_utf8(sign(&mail, &pkcs8, &tamperer))
+        .unwrap()
+        .replacen(
+            "This is an aggregate TLS report",
+            "This is a forged TLS report",
+            1,
+        )
+        .into_bytes();
+    let mut zone = Zone::default();
+    for domain in [reporter.as_str(), tamperer.as_str(), "evil.example"] {
+        zone.txt(&format!("tlsrpt._domainkey.{domain}"), &record);
+    }
+    let dns = BackgroundDns::start(zone);
+
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[&good, &unaligned, &unsigned, &tampered])
+        .await;
+    let sandbox = Sandbox::on(backend);
+    let run = crate::support::run(sync_command_with(&sandbox, &dovecot, PASSWORD, dns.addr));
+    assert_eq!(run.code, 0, "{}", run.stderr());
+
+    let listed = sandbox.run(["reports", "--json"]).json();
+    let mut auth: Vec<(String, bool)> = listed["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["auth"].as_str().unwrap().to_owned(),
+                r["trusted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    auth.sort();
+    assert_eq!(
+        auth,
+        vec![
+            ("dkim-fail".to_owned(), false),
+            ("dkim-fail".to_owned(), false),
+            ("dkim-none".to_owned(), false),
+            (format!("dkim-pass:{reporter}"), true),
+        ]
+    );
 }

@@ -1,0 +1,87 @@
+//! Listing stored reports: who sent them, for which period, how they arrived and whether
+//! they are trusted, with the RFC 8460 deviations each showed. The evidence behind stats.
+
+use serde::Serialize;
+
+use crate::open::{Doing, Store, StoreError};
+use crate::write::is_trusted_auth;
+
+/// One stored report, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredReport {
+    pub organization_name: String,
+    pub report_id: String,
+    /// Unix seconds.
+    pub start_time: i64,
+    /// Unix seconds.
+    pub end_time: i64,
+    /// Who vouches for it (see [`crate::Auth::to_db`]).
+    pub auth: String,
+    /// Whether it may count towards advice.
+    pub trusted: bool,
+    /// The deviations from RFC 8460 it showed, as recorded at ingest.
+    pub quirks: serde_json::Value,
+    /// Unix seconds.
+    pub ingested_at: i64,
+}
+
+type Row = (String, String, i64, i64, String, String, i64);
+
+impl Store {
+    /// Stored reports, newest period first, at most `limit`; only those with a policy for
+    /// `domain` when given.
+    pub async fn reports(
+        &self,
+        domain: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StoredReport>, StoreError> {
+        let domain = domain.map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
+        let rows = on_backend!(self, list_reports(domain.as_deref(), limit))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    organization_name,
+                    report_id,
+                    start_time,
+                    end_time,
+                    auth,
+                    quirks,
+                    ingested_at,
+                )| {
+                    StoredReport {
+                        organization_name,
+                        report_id,
+                        start_time,
+                        end_time,
+                        trusted: is_trusted_auth(&auth),
+                        auth,
+                        quirks: serde_json::from_str(&quirks).unwrap_or_default(),
+                        ingested_at,
+                    }
+                },
+            )
+            .collect())
+    }
+}
+
+per_backend! {
+    pub(super) async fn list_reports(
+        pool: &sqlx::Pool<Db>,
+        domain: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Row>, StoreError> {
+        sqlx::query_as(
+            "SELECT r.organization_name, r.report_id, r.start_time, r.end_time, r.auth, \
+             r.quirks, r.ingested_at FROM reports r \
+             WHERE CAST($1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM policies p \
+             WHERE p.report_ref = r.id AND p.policy_domain = $1) \
+             ORDER BY r.start_time DESC, r.id DESC LIMIT $2",
+        )
+        .bind(domain)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .doing("listing reports")
+    }
+}
