@@ -297,3 +297,54 @@ async fn mailed_reports_are_trusted_only_with_a_valid_aligned_dkim_signature(bac
         ]
     );
 }
+
+#[tokio::test]
+async fn an_accounts_file_syncs_several_mailboxes() {
+    let dovecot = Dovecot::start();
+    let mails: Vec<Vec<u8>> = corpus_mails().into_iter().map(|(_, m)| m).collect();
+    let (first, second) = mails.split_at(mails.len() / 2);
+    dovecot.append("INBOX", first).await;
+    let mut admin = dovecot.admin().await;
+    admin.create("Reports").await.unwrap();
+    admin.logout().await.unwrap();
+    dovecot.append("Reports", second).await;
+
+    let sandbox = Sandbox::new();
+    let password = sandbox.write("imap-password", PASSWORD.as_bytes());
+    let port = dovecot.account(TlsMode::Implicit).port;
+    let account = |mailbox: &str| {
+        serde_json::json!({
+            "host": "localhost", "port": port, "user": USER,
+            "password_file": password, "mailbox": mailbox, "ca_file": dovecot.ca_file(),
+        })
+    };
+    let accounts = serde_json::to_vec(&[account("INBOX"), account("Reports")]).unwrap();
+    let accounts_file = sandbox.write("accounts.json", &accounts);
+    let run = sandbox.run([
+        "imap".as_ref(),
+        "sync".as_ref(),
+        "--imap-accounts".as_ref(),
+        accounts_file.as_os_str(),
+        "--dkim-dns-server".as_ref(),
+        quiet_dns().to_string().as_ref(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr());
+    let out = run.stdout();
+    assert!(
+        out.contains(&format!(
+            "/INBOX: {} fetched, {} stored",
+            first.len(),
+            first.len()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "/Reports: {} fetched, {} stored",
+            second.len(),
+            second.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
+}
