@@ -79,12 +79,16 @@ fn sqlite_path(url: &str) -> Result<PathBuf, StoreError> {
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let path = rest.split('?').next().unwrap_or_default();
         if path.is_empty() || path == ":memory:" {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                super::postgres::redact_password(url),
+            ));
         }
         return Ok(PathBuf::from(path));
     }
     if url.contains("://") {
-        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        return Err(StoreError::UnsupportedUrl(
+            super::postgres::redact_password(url),
+        ));
     }
     Ok(PathBuf::from(url))
 }

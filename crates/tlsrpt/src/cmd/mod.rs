@@ -10,7 +10,7 @@ mod stats;
 
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use tlsrpt_store::Store;
 
 pub use check::CheckArgs;
@@ -34,7 +34,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn open_store(url: Option<String>) -> anyhow::Result<Store> {
     let url = url.unwrap_or_else(|| tlsrpt_store::default_database_path().display().to_string());
-    Store::open(&url)
-        .await
-        .with_context(|| format!("cannot use the database {url}"))
+    Store::open(&url).await.context("cannot use the database")
 }
