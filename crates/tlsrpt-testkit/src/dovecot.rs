@@ -187,9 +187,10 @@ impl Dovecot {
         *self.child.lock().unwrap() = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let ready = [self.imap_port, self.imaps_port]
-                .iter()
-                .all(|&port| TcpStream::connect(("127.0.0.1", port)).is_ok());
+            // Ready means serving, not just bound: the login process greets on the plain
+            // port (a bare TCP accept can still be reset while Dovecot starts up).
+            let ready = greets(self.imap_port)
+                && TcpStream::connect(("127.0.0.1", self.imaps_port)).is_ok();
             if ready {
                 return true;
             }
@@ -348,4 +349,15 @@ fn children_of(parent: u32) -> Vec<u32> {
             })
         })
         .collect()
+}
+
+/// True when an IMAP server on `port` sends its `* OK` greeting.
+fn greets(port: u16) -> bool {
+    use std::io::Read;
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut greeting = [0u8; 4];
+    stream.read_exact(&mut greeting).is_ok() && &greeting == b"* OK"
 }
