@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod backend;
+mod health;
 mod inputs;
 mod mailboxes;
 mod open;

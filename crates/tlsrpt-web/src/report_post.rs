@@ -1,5 +1,6 @@
 //! `POST /tlsrpt` and `POST /tlsrpt/{token}` (RFC 8460 §3): a report as
-//! `application/tlsrpt+gzip` or `application/tlsrpt+json`, acknowledged only once stored.
+//! `application/tlsrpt+gzip` or `application/tlsrpt+json`, acknowledged only once stored;
+//! and `GET /healthz` for health checks.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Serialize;
 use tlsrpt_ingest::files::Input;
 use tlsrpt_ingest::{Claim, Found, Source};
@@ -41,6 +42,7 @@ pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router 
     Router::new()
         .route("/tlsrpt", post(post_open))
         .route("/tlsrpt/{token}", post(post_with_token))
+        .route("/healthz", get(health))
         .layer(DefaultBodyLimit::max(max_body))
         // Refuses a declared Content-Length over the limit before reading anything.
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -49,6 +51,18 @@ pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router 
             timeout,
         ))
         .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers and
+/// container health checks).
+async fn health(State(state): State<IngestState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
 }
 
 async fn post_open(

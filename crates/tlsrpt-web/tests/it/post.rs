@@ -224,3 +224,14 @@ async fn an_unavailable_database_gets_503_with_retry_after() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()[header::RETRY_AFTER], "60");
 }
+
+#[tokio::test]
+async fn health_follows_the_database() {
+    let endpoint = Endpoint::new(&[]).await;
+    let get = || Request::get("/healthz").body(Body::empty()).unwrap();
+    let response = endpoint.app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    endpoint.store.close().await;
+    let response = endpoint.app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
