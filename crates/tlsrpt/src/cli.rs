@@ -17,6 +17,17 @@ pub struct Cli {
     #[arg(long, env = "TLSRPT_DATABASE_URL", global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// What to log on stderr: a level (error, warn, info, debug) or a filter such as
+    /// `info,tlsrpt_store=debug`.
+    #[arg(
+        long,
+        env = "TLSRPT_LOG",
+        global = true,
+        default_value = "warn",
+        value_name = "FILTER"
+    )]
+    pub log: String,
+
     #[command(subcommand)]
     pub command: Command,
 }

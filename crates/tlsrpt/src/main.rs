@@ -17,7 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging();
+    init_logging(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,10 +38,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `TLSRPT_LOG` (for example `info` or `tlsrpt_store=debug`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TLSRPT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+/// Logs go to stderr, filtered by `--log` / `TLSRPT_LOG`.
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("warning: invalid --log filter {filter:?} ({e}); using warn");
+        tracing_subscriber::EnvFilter::new("warn")
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
