@@ -227,6 +227,27 @@ fn quoted(records: &[String]) -> String {
         .join(", ")
 }
 
+/// The TXT strings at `name`: none when the name has none (NXDOMAIN or NODATA); an error,
+/// reported as a temporary DNS failure and never as "missing", when the lookup failed.
+fn txt_records(
+    name: &str,
+    answer: Answer<Vec<String>>,
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<String>, String> {
+    match answer {
+        Answer::Found(txt) => Ok(txt),
+        Answer::Missing { .. } => Ok(Vec::new()),
+        Answer::Failed(reason) => {
+            findings.push(dns_failure(
+                &format!("TXT {name}"),
+                &reason,
+                Severity::Error,
+            ));
+            Err(reason)
+        }
+    }
+}
+
 /// The `_mta-sts` TXT record (RFC 8461 §3.1).
 struct StsStep {
     report: StsRecordReport,
@@ -248,15 +269,9 @@ impl StsStep {
             candidates: 0,
             missing: false,
         };
-        let txt = match answer {
-            Answer::Found(txt) => txt,
-            Answer::Missing { .. } => Vec::new(),
-            Answer::Failed(reason) => {
-                step.findings.push(dns_failure(
-                    &format!("TXT {name}"),
-                    &reason,
-                    Severity::Error,
-                ));
+        let txt = match txt_records(name, answer, &mut step.findings) {
+            Ok(txt) => txt,
+            Err(reason) => {
                 step.report.dns_error = Some(reason);
                 return step;
             }
@@ -347,15 +362,9 @@ impl TlsRptStep {
             findings: Vec::new(),
             missing: false,
         };
-        let txt = match answer {
-            Answer::Found(txt) => txt,
-            Answer::Missing { .. } => Vec::new(),
-            Answer::Failed(reason) => {
-                step.findings.push(dns_failure(
-                    &format!("TXT {name}"),
-                    &reason,
-                    Severity::Error,
-                ));
+        let txt = match txt_records(name, answer, &mut step.findings) {
+            Ok(txt) => txt,
+            Err(reason) => {
                 step.report.dns_error = Some(reason);
                 return step;
             }
