@@ -1,0 +1,11 @@
+//! Integration tests of the readiness advisor and its exports, on fixtures built in
+//! `support`.
+
+#![allow(clippy::unwrap_used)]
+
+mod criteria;
+mod exports;
+mod json;
+mod projection;
+mod support;
+mod verdicts;
