@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tlsrpt_check::DomainReport;
-use tlsrpt_report::ResultType;
+use tlsrpt_report::{Report, ResultType};
 
 /// Everything the advisor weighs for one domain.
 ///
@@ -34,6 +34,110 @@ pub struct Evidence {
     /// The most recent live check of the domain, whatever its age; `None` when the domain
     /// was never checked.
     pub live_check: Option<DomainReport>,
+}
+
+impl Evidence {
+    /// Empty evidence for `domain` (lowercased, trailing dot removed), assessed at `now`.
+    pub fn new(domain: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            domain: domain.trim().trim_end_matches('.').to_ascii_lowercase(),
+            now,
+            reporter_days: Vec::new(),
+            failures: Vec::new(),
+            policies_seen: Vec::new(),
+            excluded: Excluded::default(),
+            live_check: None,
+        }
+    }
+
+    /// Adds the policy entries of one trusted report that are about [`Evidence::domain`],
+    /// merging them into the rows of the same day. Meant for tests, demo data and small
+    /// sets; a store fills the same rows with grouped queries.
+    pub fn add_report(&mut self, report: &Report) {
+        let day = report.date_range.start.date_naive();
+        let org = report.organization_name.as_str();
+        let mut counted = false;
+        for entry in report
+            .policies
+            .iter()
+            .filter(|p| p.policy.policy_domain == self.domain)
+        {
+            let summary = entry.summary;
+            let i = match self
+                .reporter_days
+                .iter()
+                .position(|r| r.day == day && r.organization == org)
+            {
+                Some(i) => i,
+                None => {
+                    self.reporter_days.push(ReporterDay {
+                        day,
+                        organization: org.to_owned(),
+                        reports: 0,
+                        successful_sessions: 0,
+                        failed_sessions: 0,
+                    });
+                    self.reporter_days.len() - 1
+                }
+            };
+            let row = &mut self.reporter_days[i];
+            if !counted {
+                row.reports += 1;
+                counted = true;
+            }
+            row.successful_sessions += summary.total_successful_session_count;
+            row.failed_sessions += summary.total_failure_session_count;
+
+            let seen = PolicySeen {
+                day,
+                organization: org.to_owned(),
+                policy_type: entry.policy.policy_type.as_str().to_owned(),
+                policy_string: entry.policy.policy_string.clone(),
+                mx_host: entry.policy.mx_host.clone(),
+                sessions: summary.total_successful_session_count
+                    + summary.total_failure_session_count,
+            };
+            match self.policies_seen.iter_mut().find(|p| {
+                (
+                    p.day,
+                    &p.organization,
+                    &p.policy_type,
+                    &p.policy_string,
+                    &p.mx_host,
+                ) == (
+                    day,
+                    &seen.organization,
+                    &seen.policy_type,
+                    &seen.policy_string,
+                    &seen.mx_host,
+                )
+            }) {
+                Some(p) => p.sessions += seen.sessions,
+                None => self.policies_seen.push(seen),
+            }
+
+            for d in &entry.failure_details {
+                let row = FailureRow {
+                    day,
+                    organization: org.to_owned(),
+                    policy_type: entry.policy.policy_type.as_str().to_owned(),
+                    result_type: d.result_type.clone(),
+                    receiving_mx: d.receiving_mx_hostname.clone(),
+                    sending_ip: d.sending_mta_ip.clone(),
+                    failure_reason_code: d.failure_reason_code.clone(),
+                    sessions: 0,
+                };
+                let existing = self.failures.iter_mut().find(|f| f.group() == row.group());
+                match existing {
+                    Some(f) => f.sessions += d.failed_session_count,
+                    None => self.failures.push(FailureRow {
+                        sessions: d.failed_session_count,
+                        ..row
+                    }),
+                }
+            }
+        }
+    }
 }
 
 /// One reporting organisation on one day.
@@ -70,6 +174,31 @@ pub struct FailureRow {
     pub failure_reason_code: Option<String>,
     /// Sum of `failed-session-count`.
     pub sessions: u64,
+}
+
+impl FailureRow {
+    /// Everything but the session count: rows with the same group are added up.
+    fn group(
+        &self,
+    ) -> (
+        NaiveDate,
+        &str,
+        &str,
+        &ResultType,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+    ) {
+        (
+            self.day,
+            &self.organization,
+            &self.policy_type,
+            &self.result_type,
+            self.receiving_mx.as_deref(),
+            self.sending_ip.as_deref(),
+            self.failure_reason_code.as_deref(),
+        )
+    }
 }
 
 /// One policy as one reporter saw it on one day.

@@ -12,7 +12,7 @@ body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d1d1f;
 h1{font-size:1.6em}h2{font-size:1.35em;margin-top:2em;border-bottom:2px solid #ccc}h3{font-size:1.1em;margin-top:1.5em}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.verdict{display:inline-block;padding:.1em .6em;border-radius:.3em;font-weight:bold;color:#fff}
+.verdict{display:inline-block;white-space:nowrap;padding:.1em .6em;border-radius:.3em;font-weight:bold;color:#fff}
 .ready{background:#1a7f37}.not-ready{background:#b35900}.insufficient-data{background:#6e7781}.blocked{background:#cf222e}.not-applicable{background:#0969da}
 .pass{color:#1a7f37;font-weight:bold}.warn{color:#9a6700;font-weight:bold}.fail{color:#cf222e;font-weight:bold}
 pre{background:#f6f8fa;border:1px solid #ddd;padding:.6em;white-space:pre-wrap;word-break:break-all}

@@ -181,7 +181,7 @@ fn policies(out: &mut String, a: &Assessment, h: &str) {
     }
     let _ = writeln!(out, "{h}# Policies seen by reporters\n");
     if let Some(live) = &c.live {
-        out.push_str("The live policy:\n\n");
+        out.push_str("The live policy:\n");
         code_block(out, &live.join("\n"), "");
     }
     for s in &c.seen {
@@ -224,9 +224,12 @@ fn code_block(out: &mut String, body: &str, indent: &str) {
 /// markup escaped by a backslash.
 pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    // `1.` or `1)` at the start would open an ordered list.
+    // `1. `, `1) `, `- ` or `+ ` at the start would open a list item.
+    let blank_at = |i: usize| matches!(s.as_bytes().get(i), None | Some(b' ' | b'\t'));
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let list_marker = digits > 0 && matches!(s.as_bytes().get(digits), Some(b'.' | b')'));
+    let ordered =
+        digits > 0 && matches!(s.as_bytes().get(digits), Some(b'.' | b')')) && blank_at(digits + 1);
+    let bullet = s.starts_with(['-', '+']) && blank_at(1);
     for (i, ch) in s.chars().enumerate() {
         match ch {
             '\r' | '\n' => out.push(' '),
@@ -234,12 +237,16 @@ pub(crate) fn text(s: &str) -> String {
                 out.push('\\');
                 out.push(ch);
             }
-            // Only at the start can these open a list item or a heading.
-            '-' | '+' | '=' if i == 0 => {
+            '-' | '+' if bullet && i == 0 => {
                 out.push('\\');
                 out.push(ch);
             }
-            '.' | ')' if list_marker && i == digits => {
+            // A line of `=` under text would turn it into a heading.
+            '=' if i == 0 => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '.' | ')' if ordered && i == digits => {
                 out.push('\\');
                 out.push(ch);
             }

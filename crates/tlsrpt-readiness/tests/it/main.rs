@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod corpus;
 mod criteria;
 mod exports;
 mod json;
