@@ -154,13 +154,23 @@ fn headline(
                 "{domain} publishes a null MX and accepts no mail, so MTA-STS does not apply{stale}."
             )
         }
-        (Case::Enforce, _) => format!(
-            "{domain} already enforces MTA-STS{stale}; this is regression monitoring: {} of {} \
-             session(s) ({}) failed TLS negotiation and were refused over the window.",
-            p.would_refuse_sessions,
-            p.total_sessions,
-            percent(p.would_refuse_share)
-        ),
+        (Case::Enforce, _) => {
+            let broken = first_failing(criteria, Group::Configuration)
+                .map(|c| {
+                    format!(
+                        "; the live check found a problem that bounces mail now: {}",
+                        lower_first(c.summary.trim_end_matches('.'))
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "{domain} already enforces MTA-STS{stale}; this is regression monitoring: {} of \
+                 {} session(s) ({}) failed TLS negotiation and were refused over the window{broken}.",
+                p.would_refuse_sessions,
+                p.total_sessions,
+                percent(p.would_refuse_share)
+            )
+        }
         (Case::Withdrawn, _) => format!(
             "{domain}'s policy is in mode: none{stale}, so MTA-STS is being withdrawn; publish \
              mode: testing before considering enforce."
@@ -200,17 +210,12 @@ fn headline(
                 Verdict::InsufficientData => Group::Data,
                 _ => Group::Readiness,
             };
-            let mut failing: Vec<&Criterion> = criteria
-                .iter()
-                .filter(|c| c.status == Status::Fail && c.id.group() == group)
-                .collect();
-            failing.sort_by_key(|c| c.id.fix_rank());
             let others = criteria
                 .iter()
                 .filter(|c| c.status == Status::Fail)
                 .count()
                 .saturating_sub(1);
-            let reason = failing.first().map_or_else(String::new, |c| {
+            let reason = first_failing(criteria, group).map_or_else(String::new, |c| {
                 lower_first(c.summary.trim_end_matches('.'))
             });
             let more = match others {
@@ -221,6 +226,14 @@ fn headline(
             format!("{prefix}: {reason}{more}.")
         }
     }
+}
+
+/// The failing criterion of `group` whose fix comes first.
+fn first_failing(criteria: &[Criterion], group: Group) -> Option<&Criterion> {
+    criteria
+        .iter()
+        .filter(|c| c.status == Status::Fail && c.id.group() == group)
+        .min_by_key(|c| c.id.fix_rank())
 }
 
 /// Lower-cases the first letter of a sentence that starts with an ordinary word.

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{Days, NaiveDate};
 
 use crate::assessment::{Criterion, Status, Verdict};
+use crate::counts::sum;
 use crate::criterion::CriterionId;
 use crate::projection::{Coverage, Outcome, classify};
 use crate::thresholds::Thresholds;
@@ -92,7 +93,12 @@ fn clean_days_needed(windowed: &Windowed<'_>, coverage: &Coverage, thresholds: &
     let sessions_by_day: Vec<(NaiveDate, u64)> = windowed
         .reporter_days
         .iter()
-        .map(|r| (r.day, r.successful_sessions + r.failed_sessions))
+        .map(|r| {
+            (
+                r.day,
+                r.successful_sessions.saturating_add(r.failed_sessions),
+            )
+        })
         .collect();
     let refusals: Vec<(NaiveDate, u64)> = windowed
         .failures
@@ -109,7 +115,8 @@ fn clean_days_needed(windowed: &Windowed<'_>, coverage: &Coverage, thresholds: &
             let until = shift(w.until, k);
             let future_days = k.min(w.days);
             let past_days = u32::try_from(report_days.range(since..).count()).unwrap_or(u32::MAX);
-            let sessions = sum_from(&sessions_by_day, since) + u64::from(future_days) * daily;
+            let sessions = sum_from(&sessions_by_day, since)
+                .saturating_add(u64::from(future_days).saturating_mul(daily));
             let refused = sum_from(&refusals, since);
             let recent_from = start(until, recent);
             let recent_reports =
@@ -129,10 +136,7 @@ fn shift(day: NaiveDate, k: u32) -> NaiveDate {
 }
 
 fn sum_from(rows: &[(NaiveDate, u64)], since: NaiveDate) -> u64 {
-    rows.iter()
-        .filter(|(d, _)| *d >= since)
-        .map(|(_, s)| s)
-        .sum()
+    sum(rows.iter().filter(|(d, _)| *d >= since).map(|(_, s)| *s))
 }
 
 fn past_reported(days: &BTreeSet<NaiveDate>, from: NaiveDate, until: NaiveDate) -> Vec<NaiveDate> {

@@ -11,6 +11,8 @@ use serde::Serialize;
 use tlsrpt_check::DomainReport;
 use tlsrpt_report::{Report, ResultType};
 
+use crate::counts::add;
+
 /// Everything the advisor weighs for one domain.
 ///
 /// Only reports that are trusted (DKIM-verified mail, an authenticated HTTPS upload, or an
@@ -82,11 +84,17 @@ impl Evidence {
             };
             let row = &mut self.reporter_days[i];
             if !counted {
-                row.reports += 1;
+                add(&mut row.reports, 1);
                 counted = true;
             }
-            row.successful_sessions += summary.total_successful_session_count;
-            row.failed_sessions += summary.total_failure_session_count;
+            add(
+                &mut row.successful_sessions,
+                summary.total_successful_session_count,
+            );
+            add(
+                &mut row.failed_sessions,
+                summary.total_failure_session_count,
+            );
 
             let seen = PolicySeen {
                 day,
@@ -94,8 +102,9 @@ impl Evidence {
                 policy_type: entry.policy.policy_type.as_str().to_owned(),
                 policy_string: entry.policy.policy_string.clone(),
                 mx_host: entry.policy.mx_host.clone(),
-                sessions: summary.total_successful_session_count
-                    + summary.total_failure_session_count,
+                sessions: summary
+                    .total_successful_session_count
+                    .saturating_add(summary.total_failure_session_count),
             };
             match self.policies_seen.iter_mut().find(|p| {
                 (
@@ -112,7 +121,7 @@ impl Evidence {
                     &seen.mx_host,
                 )
             }) {
-                Some(p) => p.sessions += seen.sessions,
+                Some(p) => add(&mut p.sessions, seen.sessions),
                 None => self.policies_seen.push(seen),
             }
 
@@ -129,7 +138,7 @@ impl Evidence {
                 };
                 let existing = self.failures.iter_mut().find(|f| f.group() == row.group());
                 match existing {
-                    Some(f) => f.sessions += d.failed_session_count,
+                    Some(f) => add(&mut f.sessions, d.failed_session_count),
                     None => self.failures.push(FailureRow {
                         sessions: d.failed_session_count,
                         ..row

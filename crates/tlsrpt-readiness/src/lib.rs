@@ -27,6 +27,7 @@ pub mod export;
 
 mod assess;
 mod assessment;
+mod counts;
 mod criterion;
 mod estimate;
 mod evidence;

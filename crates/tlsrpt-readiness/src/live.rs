@@ -53,7 +53,19 @@ pub(crate) fn publish_max_age(live: Option<&DomainReport>, thresholds: &Threshol
     thresholds.enforce_max_age.max(current)
 }
 
-/// Every live-check criterion, in listing order.
+/// The criteria judged on the live check's content, in listing order.
+const FROM_CHECK: [CriterionId; 8] = [
+    CriterionId::StsRecord,
+    CriterionId::PolicyFetch,
+    CriterionId::PolicyValid,
+    CriterionId::PolicyMode,
+    CriterionId::MxCoverage,
+    CriterionId::MxTls,
+    CriterionId::MxCertExpiry,
+    CriterionId::TlsrptRecord,
+];
+
+/// `live-check`, then every criterion judged on the live check, in listing order.
 pub(crate) fn criteria(
     live: Option<&DomainReport>,
     domain: &str,
@@ -62,7 +74,7 @@ pub(crate) fn criteria(
 ) -> Vec<Criterion> {
     let mut out = vec![live_check(live, domain, now, thresholds)];
     let Some(report) = live else {
-        out.extend(CriterionId::ALL[1..9].iter().map(|&id| Criterion {
+        out.extend(FROM_CHECK.into_iter().map(|id| Criterion {
             id,
             status: Status::Warn,
             summary: "Not verified: the domain has no live check.".to_owned(),

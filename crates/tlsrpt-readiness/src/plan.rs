@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use tlsrpt_check::{DomainReport, Mode};
 
 use crate::assessment::{Criterion, Projection, Status, Step};
-use crate::criterion::CriterionId;
+use crate::criterion::{CriterionId, Group};
 use crate::live::publish_max_age;
 use crate::projection::percent;
 use crate::thresholds::Thresholds;
@@ -42,10 +42,18 @@ pub(crate) struct Inputs<'a> {
 pub(crate) fn plan(i: &Inputs<'_>) -> Vec<Step> {
     let steps = match i.case {
         Case::NoMail => Vec::new(),
-        Case::Enforce => monitoring(i),
+        Case::Enforce => {
+            // Under enforce a broken configuration bounces mail today: fix it first.
+            let mut steps = fixes(i, |id| {
+                id.group() == Group::Configuration
+                    || matches!(id, CriterionId::MxCertExpiry | CriterionId::TlsrptRecord)
+            });
+            steps.extend(monitoring(i));
+            steps
+        }
         Case::NoMtaSts | Case::Withdrawn => start_testing(i),
         Case::Testing if i.ready => go_enforce(i),
-        Case::Testing => fixes(i),
+        Case::Testing => fixes(i, |_| true),
     };
     steps
         .into_iter()
@@ -196,13 +204,13 @@ fn start_testing(i: &Inputs<'_>) -> Vec<Draft> {
     steps
 }
 
-/// The fixes for the failing criteria, by [`CriterionId::fix_rank`]; the TLS-failure and
-/// report-coverage criteria each collapse into one step.
-fn fixes(i: &Inputs<'_>) -> Vec<Draft> {
+/// The fixes for the failing criteria that `wanted` selects, by [`CriterionId::fix_rank`];
+/// the TLS-failure and report-coverage criteria each collapse into one step.
+fn fixes(i: &Inputs<'_>, wanted: impl Fn(CriterionId) -> bool) -> Vec<Draft> {
     let mut failing: Vec<&Criterion> = i
         .criteria
         .iter()
-        .filter(|c| c.status == Status::Fail)
+        .filter(|c| c.status == Status::Fail && wanted(c.id))
         .collect();
     failing.sort_by_key(|c| c.id.fix_rank());
     let mut steps: Vec<Draft> = Vec::new();

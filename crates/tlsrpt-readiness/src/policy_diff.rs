@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::assessment::{PolicyComparison, SeenPolicy};
+use crate::counts::add;
 use crate::window::Windowed;
 
 /// The lines of a policy text: split at line ends, trimmed, blank lines dropped.
@@ -86,7 +87,7 @@ pub(crate) fn compare(live: Option<Vec<String>>, windowed: &Windowed<'_>) -> Pol
         });
         g.first = g.first.min(p.day);
         g.last = g.last.max(p.day);
-        g.sessions += p.sessions;
+        add(&mut g.sessions, p.sessions);
     }
     let mut latest: BTreeMap<&str, NaiveDate> = BTreeMap::new();
     for ((org, _), g) in &groups {

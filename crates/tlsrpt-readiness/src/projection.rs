@@ -8,6 +8,7 @@ use tlsrpt_check::{DomainReport, MxPattern, normalize_host};
 use tlsrpt_report::ResultClass;
 
 use crate::assessment::{Breakdown, DayProjection, Projection};
+use crate::counts::{add, sum};
 use crate::evidence::FailureRow;
 use crate::window::Windowed;
 
@@ -102,28 +103,31 @@ pub(crate) fn project(windowed: &Windowed<'_>, coverage: &Coverage) -> Projectio
         .collect();
     for r in &windowed.reporter_days {
         if let Some(d) = by_day.get_mut(&r.day) {
-            d.reports += r.reports;
-            d.successful_sessions += r.successful_sessions;
-            d.failed_sessions += r.failed_sessions;
+            add(&mut d.reports, r.reports);
+            add(&mut d.successful_sessions, r.successful_sessions);
+            add(&mut d.failed_sessions, r.failed_sessions);
         }
     }
     for row in &windowed.failures {
         let outcome = classify(row, coverage);
         if let Some(d) = by_day.get_mut(&row.day) {
-            *d.failed_by_result_type
-                .entry(row.result_type.as_str().to_owned())
-                .or_default() += row.sessions;
+            add(
+                d.failed_by_result_type
+                    .entry(row.result_type.as_str().to_owned())
+                    .or_default(),
+                row.sessions,
+            );
             match outcome {
-                Outcome::WouldRefuse => d.would_refuse_sessions += row.sessions,
-                Outcome::Unprotected => d.unprotected_sessions += row.sessions,
+                Outcome::WouldRefuse => add(&mut d.would_refuse_sessions, row.sessions),
+                Outcome::Unprotected => add(&mut d.unprotected_sessions, row.sessions),
                 Outcome::Other => {}
             }
         }
         match outcome {
-            Outcome::WouldRefuse => would_refuse += row.sessions,
-            Outcome::Unprotected => unprotected += row.sessions,
+            Outcome::WouldRefuse => add(&mut would_refuse, row.sessions),
+            Outcome::Unprotected => add(&mut unprotected, row.sessions),
             Outcome::Other => {
-                other += row.sessions;
+                add(&mut other, row.sessions);
                 continue;
             }
         }
@@ -133,11 +137,7 @@ pub(crate) fn project(windowed: &Windowed<'_>, coverage: &Coverage) -> Projectio
     }
     Projection {
         total_sessions,
-        failed_sessions: windowed
-            .reporter_days
-            .iter()
-            .map(|r| r.failed_sessions)
-            .sum(),
+        failed_sessions: sum(windowed.reporter_days.iter().map(|r| r.failed_sessions)),
         would_refuse_sessions: would_refuse,
         would_refuse_share: share(would_refuse, total_sessions),
         unprotected_sessions: unprotected,
@@ -150,13 +150,13 @@ pub(crate) fn project(windowed: &Windowed<'_>, coverage: &Coverage) -> Projectio
     }
 }
 
-/// `part / whole`, 0 when there is no whole.
+/// `part / whole` from 0 to 1: 0 when there is no whole, and at most 1 because failure
+/// details may claim more sessions than a report's summary (TLSRPT-NOTES §4.5).
 pub(crate) fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {
-        // Session counts stay far below 2^53, where f64 is exact.
-        part as f64 / whole as f64
+        (part as f64 / whole as f64).min(1.0)
     }
 }
 
@@ -168,8 +168,8 @@ impl Tally {
         let key = key.map_or(NOT_REPORTED, str::trim);
         let entry = self.0.entry(key.to_owned()).or_default();
         match outcome {
-            Outcome::WouldRefuse => entry.0 += sessions,
-            Outcome::Unprotected => entry.1 += sessions,
+            Outcome::WouldRefuse => add(&mut entry.0, sessions),
+            Outcome::Unprotected => add(&mut entry.1, sessions),
             Outcome::Other => {}
         }
     }
@@ -181,8 +181,8 @@ impl Tally {
             .into_iter()
             .map(|(key, (would_refuse, unprotected))| Breakdown {
                 key,
-                sessions: would_refuse + unprotected,
-                share: share(would_refuse + unprotected, total),
+                sessions: would_refuse.saturating_add(unprotected),
+                share: share(would_refuse.saturating_add(unprotected), total),
                 would_refuse_sessions: would_refuse,
                 unprotected_sessions: unprotected,
             })

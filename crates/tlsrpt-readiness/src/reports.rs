@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tlsrpt_check::DomainReport;
 
 use crate::assessment::{Criterion, PolicyComparison, Projection, Status};
+use crate::counts::{add, sum};
 use crate::criterion::CriterionId;
 use crate::evidence::{Excluded, FailureRow};
 use crate::live::time;
@@ -227,7 +228,7 @@ fn tls_failures_recent(i: &Inputs<'_>) -> Criterion {
     let reported = report_days.range(from..).count();
     let span = format!("the last {n} day(s), {from} to {}", i.windowed.window.until);
     if !failing.is_empty() {
-        let sessions: u64 = failing.iter().map(|f| f.sessions).sum();
+        let sessions = sum(failing.iter().map(|f| f.sessions));
         return Criterion {
             id,
             status: Status::Fail,
@@ -411,7 +412,7 @@ pub(crate) fn failure_lines(rows: &[&FailureRow]) -> Vec<String> {
     for f in rows {
         let mx = f.receiving_mx.as_deref().unwrap_or_default();
         let g = groups.entry((f.result_type.as_str(), mx)).or_default();
-        g.sessions += f.sessions;
+        add(&mut g.sessions, f.sessions);
         g.reporters.insert(&f.organization);
         g.days.insert(f.day);
         if let Some(reason) = &f.failure_reason_code {

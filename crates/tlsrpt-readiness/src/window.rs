@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Days, NaiveDate};
 
 use crate::assessment::Window;
+use crate::counts::{add, sum};
 use crate::evidence::{Evidence, FailureRow, PolicySeen, ReporterDay};
 use crate::thresholds::Thresholds;
 
@@ -75,10 +76,10 @@ impl<'a> Windowed<'a> {
 
     /// Sessions (successful plus failed) reported in the window.
     pub fn total_sessions(&self) -> u64 {
-        self.reporter_days
+        sum(self
+            .reporter_days
             .iter()
-            .map(|r| r.successful_sessions + r.failed_sessions)
-            .sum()
+            .map(|r| r.successful_sessions.saturating_add(r.failed_sessions)))
     }
 
     /// Distinct days with at least one report.
@@ -95,9 +96,12 @@ impl<'a> Windowed<'a> {
         let mut by_org: BTreeMap<&str, ReporterActivity> = BTreeMap::new();
         for r in self.reporter_days.iter().filter(|r| r.reports > 0) {
             let a = by_org.entry(r.organization.as_str()).or_default();
-            a.reports += r.reports;
-            a.sessions += r.successful_sessions + r.failed_sessions;
-            a.failed += r.failed_sessions;
+            add(&mut a.reports, r.reports);
+            add(
+                &mut a.sessions,
+                r.successful_sessions.saturating_add(r.failed_sessions),
+            );
+            add(&mut a.failed, r.failed_sessions);
             a.days.insert(r.day);
         }
         by_org

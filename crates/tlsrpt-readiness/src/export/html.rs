@@ -174,13 +174,13 @@ fn projection(out: &mut String, a: &Assessment) {
     let busiest = p
         .by_day
         .iter()
-        .map(|d| d.successful_sessions + d.failed_sessions)
+        .map(|d| d.successful_sessions.saturating_add(d.failed_sessions))
         .max()
         .unwrap_or(0);
     if busiest > 0 {
         out.push_str("<table class=\"bars\" aria-label=\"Sessions per day\"><tbody>\n");
         for d in &p.by_day {
-            let total = d.successful_sessions + d.failed_sessions;
+            let total = d.successful_sessions.saturating_add(d.failed_sessions);
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td style=\"width:70%\">{}{}{}</td></tr>",

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod arbitrary;
 mod corpus;
 mod criteria;
 mod exports;

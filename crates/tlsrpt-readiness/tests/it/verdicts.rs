@@ -186,3 +186,34 @@ fn the_assessment_is_deterministic() {
     let b = serde_json::to_string(&run(&e)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn an_enforcing_domain_with_a_broken_mx_is_told_to_fix_it_first() {
+    let mut e = clean();
+    e.live_check = Some(live(Mode::Enforce));
+    live_mut(&mut e).findings.push(finding(
+        Section::Mx,
+        Code::MxCertExpired,
+        Severity::Error,
+        "The certificate of mx2.example.com at 192.0.2.2 expired on 2026-11-20 00:00 UTC.",
+    ));
+    let a = run(&e);
+    assert_eq!(a.verdict, Verdict::NotApplicable);
+    assert!(
+        a.headline.ends_with(
+            "the live check found a problem that bounces mail now: the certificate of \
+             mx2.example.com at 192.0.2.2 expired on 2026-11-20 00:00 UTC."
+        ),
+        "{}",
+        a.headline
+    );
+    let titles: Vec<&str> = a.plan.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Fix STARTTLS and certificates on the MX hosts",
+            "Monitor for regressions",
+            "Raise max_age"
+        ]
+    );
+}
