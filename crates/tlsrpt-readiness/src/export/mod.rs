@@ -19,7 +19,8 @@ pub use html::to_html;
 pub use markdown::to_markdown;
 
 /// A JSON array of the assessments, pretty-printed; the shape of each element is the
-/// stable interface described on [`Assessment`].
+/// stable interface described on [`Assessment`]. For one domain's bare object (the
+/// `tlsrpt readiness DOMAIN --json` interface), serialize the [`Assessment`] itself.
 pub fn to_json(assessments: &[Assessment]) -> String {
     // Every key is a string and every value a plain number, string or list: serializing
     // cannot fail.
