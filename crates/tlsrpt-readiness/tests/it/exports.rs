@@ -104,41 +104,6 @@ fn markdown_cannot_be_injected() {
     }
 }
 
-/// A strict RFC 4180 reader: fields, quotes doubled, CRLF record ends.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {
-                assert_eq!(chars.next(), Some('\n'), "CR without LF outside quotes");
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => {
-                assert!(c != '\n' && c != '"', "bare {c:?} outside quotes");
-                field.push(c);
-            }
-        }
-    }
-    assert!(
-        field.is_empty() && row.is_empty(),
-        "the last record ends with CRLF"
-    );
-    rows
-}
-
 #[test]
 fn csv_neutralises_formulas_and_quotes_per_rfc_4180() {
     let a = hostile();

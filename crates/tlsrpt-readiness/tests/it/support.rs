@@ -222,3 +222,38 @@ pub fn assert_status(a: &Assessment, id: CriterionId, status: Status) {
 pub fn live_mut(e: &mut Evidence) -> &mut DomainReport {
     e.live_check.as_mut().unwrap()
 }
+
+/// A strict RFC 4180 reader: fields, quotes doubled, CRLF record ends.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {
+                assert_eq!(chars.next(), Some('\n'), "CR without LF outside quotes");
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => {
+                assert!(c != '\n' && c != '"', "bare {c:?} outside quotes");
+                field.push(c);
+            }
+        }
+    }
+    assert!(
+        field.is_empty() && row.is_empty(),
+        "the last record ends with CRLF"
+    );
+    rows
+}
