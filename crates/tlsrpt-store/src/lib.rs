@@ -14,12 +14,18 @@ mod mailboxes;
 mod open;
 mod raw;
 mod reports;
+mod rollups;
 mod stats;
+mod tally;
 mod write;
 
 pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
 pub use raw::Raw;
 pub use reports::StoredReport;
+pub use rollups::{
+    DailyRollup, DayTotals, DomainOverview, FailureRow, PolicySeen, PortfolioQuery, RollupQuery,
+    SessionTotals, UntrustedSummary,
+};
 pub use stats::{DomainStats, StatsFilter};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};
