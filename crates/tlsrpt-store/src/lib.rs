@@ -12,6 +12,7 @@ mod health;
 mod inputs;
 mod mailboxes;
 mod open;
+mod plans;
 mod raw;
 mod reports;
 mod rollups;
@@ -21,6 +22,7 @@ mod write;
 
 pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
+pub use plans::QueryPlan;
 pub use raw::Raw;
 pub use reports::StoredReport;
 pub use rollups::{
