@@ -47,6 +47,9 @@ pub struct ScaleArgs {
     /// Also print each hot query's plan on the dataset.
     #[arg(long)]
     explain: bool,
+    /// Keep the SQLite database in this directory instead of a temporary one.
+    #[arg(long)]
+    keep_in: Option<std::path::PathBuf>,
 }
 
 pub async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
@@ -54,7 +57,13 @@ pub async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
     // Held until the end: dropping it stops the server.
     let mut server = None;
     let url = match args.backend {
-        Backend::Sqlite => dir.path().join("scale.db").display().to_string(),
+        Backend::Sqlite => args
+            .keep_in
+            .as_deref()
+            .unwrap_or(dir.path())
+            .join("scale.db")
+            .display()
+            .to_string(),
         Backend::Postgres => server.insert(Postgres::start()).create_database(),
     };
     let store = Store::open(&url).await?;

@@ -31,11 +31,13 @@ pub(crate) const DOMAINS_SQL: &str = "SELECT policy_domain FROM domain_activity"
 pub(crate) const ACTIVITY_SQL: &str = "SELECT policy_domain, last_report_start, \
      last_trusted_report_start, last_ingested_at FROM domain_activity";
 
-/// Per (day, domain) in days [$1, $2]: reports and sessions; only trusted ones if $3.
-pub(crate) const PORTFOLIO_SQL: &str = "SELECT policy_domain, day, \
-     CAST(SUM(reports) AS BIGINT), CAST(SUM(successful_sessions) AS BIGINT), \
-     CAST(SUM(failed_sessions) AS BIGINT) FROM daily_domain_totals \
-     WHERE day >= $1 AND day <= $2 AND (trusted OR NOT $3) GROUP BY day, policy_domain";
+/// Per domain, over days [$1, $2] (only trusted reports if $3): its reports, and its
+/// `day:successful:failed` rows joined by commas. One row per domain rather than per day
+/// and domain: rows are what a driver spends most on, SQLite's in particular.
+pub(crate) const PORTFOLIO_SQL: &str = "SELECT policy_domain, CAST(SUM(reports) AS BIGINT), \
+     string_agg(CAST(day AS TEXT) || ':' || CAST(successful_sessions AS TEXT) || ':' \
+     || CAST(failed_sessions AS TEXT), ',') FROM daily_domain_totals \
+     WHERE day >= $1 AND day <= $2 AND (trusted OR NOT $3) GROUP BY policy_domain";
 
 /// The daily rollups of domain $1 in days [$2, $3]; only trusted reports if $4.
 pub(crate) const DOMAIN_DAILY_SQL: &str = "SELECT day, policy_type, reporter, result_type, \
@@ -253,10 +255,25 @@ fn json_list(text: &str) -> Result<Vec<String>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("a stored policy list {text:?}: {e}")))
 }
 
+/// The (day, successful, failed) items of a `day:successful:failed,…` list.
+fn day_sums(list: &str) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    list.split(',')
+        .map(|item| {
+            let mut numbers = item.split(':').map(str::parse::<i64>);
+            match (numbers.next(), numbers.next(), numbers.next(), numbers.next()) {
+                (Some(Ok(day)), Some(Ok(successful)), Some(Ok(failed)), None) => {
+                    Ok((day, successful, failed))
+                }
+                _ => Err(StoreError::Corrupt(format!("a daily sum {item:?}"))),
+            }
+        })
+        .collect()
+}
+
 /// (domain, last report start, last trusted report start, last ingest).
 type ActivityRow = (String, i64, Option<i64>, i64);
-/// (domain, day, reports, successful, failed).
-type PortfolioRow = (String, i64, i64, i64, i64);
+/// (domain, reports, `day:successful:failed` list).
+type PortfolioRow = (String, i64, String);
 /// (day, policy type, reporter, result type, receiving MX, reports, successful, failed).
 type DailyRow = (i64, String, String, String, String, i64, i64, i64);
 /// FailureRow's fields, in order.
@@ -314,17 +331,19 @@ impl Store {
             overview.last_ingested_at = Some(time_of(ingested));
             overviews.insert(domain, overview);
         }
-        for (domain, day, reports, successful, failed) in days {
+        for (domain, reports, days) in days {
             let overview = overviews
                 .entry(domain)
                 .or_insert_with_key(|d| new_overview(d));
             overview.reports += reports;
-            if let Some(slot) = usize::try_from(day - since)
-                .ok()
-                .and_then(|i| overview.daily.get_mut(i))
-            {
-                slot.successful_sessions += successful;
-                slot.failed_sessions += failed;
+            for (day, successful, failed) in day_sums(&days)? {
+                if let Some(slot) = usize::try_from(day - since)
+                    .ok()
+                    .and_then(|i| overview.daily.get_mut(i))
+                {
+                    slot.successful_sessions += successful;
+                    slot.failed_sessions += failed;
+                }
             }
         }
         Ok(overviews.into_values().collect())
