@@ -156,7 +156,11 @@ async fn ingest(store: &Store, corpus: &mut Corpus, args: &ScaleArgs) -> anyhow:
         let outcomes = store.write_batch(&batch).await?;
         writing += write_started.elapsed();
         let new = outcomes.iter().filter(|o| **o == Outcome::Stored).count();
-        ensure!(new == size, "{} of a batch of {size} were not stored", size - new);
+        ensure!(
+            new == size,
+            "{} of a batch of {size} were not stored",
+            size - new
+        );
         stored += new;
         if stored >= next_progress {
             eprintln!(
@@ -214,7 +218,9 @@ where
 
 /// The `p`-th percentile (0..=100) of sorted durations, in milliseconds.
 fn percentile(sorted: &[Duration], p: usize) -> f64 {
-    let rank = (sorted.len() * p).div_ceil(100).clamp(1, sorted.len().max(1));
+    let rank = (sorted.len() * p)
+        .div_ceil(100)
+        .clamp(1, sorted.len().max(1));
     sorted
         .get(rank - 1)
         .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)

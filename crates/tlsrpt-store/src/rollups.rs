@@ -260,7 +260,12 @@ fn day_sums(list: &str) -> Result<Vec<(i64, i64, i64)>, StoreError> {
     list.split(',')
         .map(|item| {
             let mut numbers = item.split(':').map(str::parse::<i64>);
-            match (numbers.next(), numbers.next(), numbers.next(), numbers.next()) {
+            match (
+                numbers.next(),
+                numbers.next(),
+                numbers.next(),
+                numbers.next(),
+            ) {
                 (Some(Ok(day)), Some(Ok(successful)), Some(Ok(failed)), None) => {
                     Ok((day, successful, failed))
                 }
