@@ -6,6 +6,10 @@
 //!   moved (acknowledged) message's report is stored, once.
 //! - `https-kill`: concurrent POSTs of unique reports to `tlsrpt serve`, killed with SIGKILL
 //!   under load; checks that every report answered 200 is stored.
+//! - `scale`: a million reports written through the store on SQLite or PostgreSQL, then
+//!   the 30-day stats and portfolio queries timed (see the `scale` module).
+
+mod scale;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -53,25 +57,39 @@ enum Bench {
         #[arg(long, default_value_t = 2000)]
         after_ms: u64,
     },
+    /// Build a large dataset through the store and time the hot queries (no binary needed).
+    Scale(scale::ScaleArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    ensure!(
-        args.tlsrpt.exists(),
-        "{} does not exist: build it with cargo build --release -p tlsrpt",
-        args.tlsrpt.display()
-    );
+    let tlsrpt = &args.tlsrpt;
+    let binary = || -> anyhow::Result<()> {
+        ensure!(
+            tlsrpt.exists(),
+            "{} does not exist: build it with cargo build --release -p tlsrpt",
+            tlsrpt.display()
+        );
+        Ok(())
+    };
     match args.command {
-        Bench::ImapSync { messages, runs } => imap_sync(&args.tlsrpt, messages, runs).await,
+        Bench::ImapSync { messages, runs } => {
+            binary()?;
+            imap_sync(tlsrpt, messages, runs).await
+        }
         Bench::ImapKill { messages, after_ms } => {
-            imap_kill(&args.tlsrpt, messages, Duration::from_millis(after_ms)).await
+            binary()?;
+            imap_kill(tlsrpt, messages, Duration::from_millis(after_ms)).await
         }
         Bench::HttpsKill {
             connections,
             after_ms,
-        } => https_kill(&args.tlsrpt, connections, Duration::from_millis(after_ms)).await,
+        } => {
+            binary()?;
+            https_kill(tlsrpt, connections, Duration::from_millis(after_ms)).await
+        }
+        Bench::Scale(scale_args) => scale::scale(scale_args).await,
     }
 }
 

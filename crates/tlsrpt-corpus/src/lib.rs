@@ -97,6 +97,8 @@ pub struct Corpus {
     rng: Rng,
     domains: u64,
     first_day: DateTime<Utc>,
+    /// Reports start on one of this many days from `first_day`.
+    days: u64,
     serial: u64,
 }
 
@@ -109,8 +111,21 @@ impl Corpus {
                 .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
                 .single()
                 .unwrap_or_default(),
+            days: 365,
             serial: 0,
         }
+    }
+
+    /// Spreads report starts over `days` days (365 by default) instead, ending on the
+    /// same first day plus `days - 1`.
+    pub fn with_days(mut self, days: u64) -> Self {
+        self.days = days.max(1);
+        self
+    }
+
+    /// The first day a report can start on (midnight UTC).
+    pub fn first_day(&self) -> DateTime<Utc> {
+        self.first_day
     }
 
     /// The next report, as JSON.
@@ -118,7 +133,7 @@ impl Corpus {
         self.serial += 1;
         let (org, reporter_domain, style) = *self.rng.pick(REPORTERS);
         let domain = format!("domain{}.example", self.rng.below(self.domains));
-        let day = self.first_day + Duration::days(self.rng.below(365) as i64);
+        let day = self.first_day + Duration::days(self.rng.below(self.days) as i64);
         let end = day + Duration::seconds(86_399);
         let (start_s, end_s) = match style {
             Style::Microsoft if self.rng.chance(30) => (

@@ -12,14 +12,22 @@ mod health;
 mod inputs;
 mod mailboxes;
 mod open;
+mod plans;
 mod raw;
 mod reports;
+mod rollups;
 mod stats;
+mod tally;
 mod write;
 
 pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
+pub use plans::QueryPlan;
 pub use raw::Raw;
 pub use reports::StoredReport;
+pub use rollups::{
+    DailyRollup, DayTotals, DomainOverview, FailureRow, PolicySeen, PortfolioQuery, RollupQuery,
+    SessionTotals, UntrustedSummary,
+};
 pub use stats::{DomainStats, StatsFilter};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::open::{Doing, Store, StoreError};
+use crate::rollups::{day_number, normalise_domain};
+use crate::tally::TOTALS;
 
 /// Which reports the statistics cover.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,98 +37,77 @@ pub struct DomainStats {
 
 impl Store {
     /// Totals per (policy-domain, policy-type) over the stored reports, sorted by domain
-    /// then type (byte order).
+    /// then type (byte order). Read from the daily rollups: a report counts on the UTC day
+    /// of its start-datetime, and `since`/`until` select whole days.
     pub async fn stats(&self, filter: &StatsFilter) -> Result<Vec<DomainStats>, StoreError> {
-        let since = filter
-            .since
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map_or(i64::MIN, |t| t.and_utc().timestamp());
-        let until = filter
-            .until
-            .and_then(|d| d.succ_opt())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map_or(i64::MAX, |t| t.and_utc().timestamp());
-        let domain = filter
-            .domain
-            .as_deref()
-            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
-
-        let (mut totals, failures) = on_backend!(self, sums(since, until, domain.as_deref()))?;
-        // Sorted here rather than by the database: PostgreSQL would order by its locale's
-        // collation, SQLite by bytes, and the output must be the same on both.
-        totals.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-
-        let mut by_pair: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
-        for (domain, policy_type, result_type, sessions) in failures {
-            by_pair
-                .entry((domain, policy_type))
-                .or_default()
-                .insert(result_type, sessions);
+        let since = filter.since.map_or(i64::MIN, day_number);
+        let until = filter.until.map_or(i64::MAX, day_number);
+        let domain = filter.domain.as_deref().map(normalise_domain);
+        let rows = match &domain {
+            Some(domain) => on_backend!(self, sums(STATS_DOMAIN_SQL, since, until, Some(domain)))?,
+            None => on_backend!(self, sums(STATS_ALL_SQL, since, until, None))?,
+        };
+        // Gathered in a BTreeMap rather than sorted by the database: PostgreSQL would
+        // order by its locale's collation, SQLite by bytes, and the output must be the
+        // same on both.
+        let mut by_pair: BTreeMap<(String, String), DomainStats> = BTreeMap::new();
+        for (policy_domain, policy_type, result_type, reports, successful, failed) in rows {
+            let stats = by_pair
+                .entry((policy_domain.clone(), policy_type.clone()))
+                .or_insert_with(|| DomainStats {
+                    policy_domain,
+                    policy_type,
+                    reports: 0,
+                    successful_sessions: 0,
+                    failed_sessions: 0,
+                    failures_by_result_type: BTreeMap::new(),
+                });
+            if result_type == TOTALS {
+                stats.reports = reports;
+                stats.successful_sessions = successful;
+                stats.failed_sessions = failed;
+            } else {
+                stats.failures_by_result_type.insert(result_type, failed);
+            }
         }
-        Ok(totals
-            .into_iter()
-            .map(
-                |(policy_domain, policy_type, reports, successful_sessions, failed_sessions)| {
-                    let failures_by_result_type = by_pair
-                        .remove(&(policy_domain.clone(), policy_type.clone()))
-                        .unwrap_or_default();
-                    DomainStats {
-                        policy_domain,
-                        policy_type,
-                        reports,
-                        successful_sessions,
-                        failed_sessions,
-                        failures_by_result_type,
-                    }
-                },
-            )
-            .collect())
+        Ok(by_pair.into_values().collect())
     }
 }
 
-/// (policy_domain, policy_type, reports, successful, failed) per pair.
-type Totals = Vec<(String, String, i64, i64, i64)>;
-/// (policy_domain, policy_type, result_type, failed sessions) per result type and pair.
-type Failures = Vec<(String, String, String, i64)>;
+/// Sums per (domain, policy type, result type) of the rollups in days [$1, $2].
+pub(crate) const STATS_ALL_SQL: &str = "SELECT policy_domain, policy_type, result_type, \
+     CAST(SUM(reports) AS BIGINT), CAST(SUM(successful_sessions) AS BIGINT), \
+     CAST(SUM(failed_sessions) AS BIGINT) FROM daily_rollups \
+     WHERE day >= $1 AND day <= $2 GROUP BY policy_domain, policy_type, result_type";
+
+/// [`STATS_ALL_SQL`] for domain $3 only: a range of the rollups' primary key.
+pub(crate) const STATS_DOMAIN_SQL: &str = "SELECT policy_domain, policy_type, result_type, \
+     CAST(SUM(reports) AS BIGINT), CAST(SUM(successful_sessions) AS BIGINT), \
+     CAST(SUM(failed_sessions) AS BIGINT) FROM daily_rollups \
+     WHERE policy_domain = $3 AND day >= $1 AND day <= $2 \
+     GROUP BY policy_domain, policy_type, result_type";
+
+/// (policy_domain, policy_type, result_type, reports, successful, failed) per rollup
+/// group; `result_type` is empty for the session totals.
+type Sums = Vec<(String, String, String, i64, i64, i64)>;
 
 per_backend! {
-    /// The session totals and the failure sums of the policies that started in
-    /// `[since, until)`, of `domain` if given. Sums are cast to BIGINT: PostgreSQL's
-    /// `SUM(bigint)` is NUMERIC, SQLite's is already an integer.
+    /// The summed rollups of days [since, until], of `domain` if given. Sums are cast to
+    /// BIGINT: PostgreSQL's `SUM(bigint)` is NUMERIC, SQLite's is already an integer.
     pub(super) async fn sums(
         pool: &sqlx::Pool<Db>,
+        sql: &'static str,
         since: i64,
         until: i64,
         domain: Option<&str>,
-    ) -> Result<(Totals, Failures), StoreError> {
-        let totals = sqlx::query_as(
-            "SELECT policy_domain, policy_type, COUNT(DISTINCT report_ref), \
-             CAST(SUM(successful_sessions) AS BIGINT), CAST(SUM(failed_sessions) AS BIGINT) \
-             FROM policies \
-             WHERE start_time >= $1 AND start_time < $2 AND ($3 IS NULL OR policy_domain = $3) \
-             GROUP BY policy_domain, policy_type",
-        )
-        .bind(since)
-        .bind(until)
-        .bind(domain)
-        .fetch_all(pool)
-        .await
-        .doing("summing sessions per domain")?;
-
-        let failures = sqlx::query_as(
-            "SELECT p.policy_domain, p.policy_type, d.result_type, \
-             CAST(SUM(d.failed_session_count) AS BIGINT) \
-             FROM failure_details d JOIN policies p ON p.id = d.policy_ref \
-             WHERE p.start_time >= $1 AND p.start_time < $2 \
-             AND ($3 IS NULL OR p.policy_domain = $3) \
-             GROUP BY p.policy_domain, p.policy_type, d.result_type",
-        )
-        .bind(since)
-        .bind(until)
-        .bind(domain)
-        .fetch_all(pool)
-        .await
-        .doing("summing failures per result type")?;
-        Ok((totals, failures))
+    ) -> Result<Sums, StoreError> {
+        let mut query = sqlx::query_as(sql).bind(since).bind(until);
+        if let Some(domain) = domain {
+            query = query.bind(domain);
+        }
+        query
+            .fetch_all(pool)
+            .await
+            .doing("summing the daily rollups")
     }
 }

@@ -10,6 +10,7 @@ use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 
 use crate::open::{Doing, Store, StoreError};
 use crate::raw::Raw;
+use crate::tally::{Tally, WriteTally as _};
 
 /// Who vouches for a report. Only trusted reports should count towards advice: anyone
 /// who knows the rua address can send a report (RFC 8460 §3, DKIM).
@@ -179,7 +180,8 @@ per_backend! {
         let mut new_reports = Vec::new();
         let mut duplicates = Vec::new();
         let mut claimed = HashSet::new();
-        for &(i, report, _, _) in &reports {
+        let mut tally = Tally::default();
+        for &(i, report, _, auth) in &reports {
             let key = key_of(report);
             // The first candidate of the batch with a newly inserted key stored it.
             match inserted.get(&key) {
@@ -187,6 +189,7 @@ per_backend! {
                     outcomes[i] = Outcome::Stored;
                     report_refs[i] = Some(id);
                     new_reports.push((id, report));
+                    tally.add(report, auth, batch[i].received_at);
                 }
                 _ => duplicates.push((i, key)),
             }
@@ -196,6 +199,7 @@ per_backend! {
             report_refs[*i] = existing.get(key).copied();
         }
         insert_policies(&mut tx, &new_reports).await?;
+        Db::write_tally(&mut tx, &tally).await?;
         insert_inputs(&mut tx, batch, &outcomes, &report_refs).await?;
         tx.commit().await.doing("committing a batch")?;
         Ok(outcomes)
@@ -411,6 +415,6 @@ fn json_list(items: &[String]) -> String {
 }
 
 /// The parser caps counts at `i64::MAX`; sums saturate rather than wrap.
-fn to_i64(n: u64) -> i64 {
+pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -5,4 +5,5 @@
 mod batch;
 mod dedupe;
 mod open;
+mod rollups;
 mod support;
