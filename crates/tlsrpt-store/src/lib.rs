@@ -10,6 +10,7 @@
 mod backend;
 mod health;
 mod inputs;
+mod lease;
 mod mailboxes;
 mod open;
 mod raw;
@@ -18,6 +19,7 @@ mod stats;
 mod write;
 
 pub use inputs::RejectedInput;
+pub use lease::{LEASE_CLASS, LeaseLost, MailboxLease};
 pub use open::{Store, StoreError, default_database_path};
 pub use raw::Raw;
 pub use reports::StoredReport;

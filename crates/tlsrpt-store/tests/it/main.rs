@@ -4,5 +4,6 @@
 
 mod batch;
 mod dedupe;
+mod lease;
 mod open;
 mod support;
