@@ -1,7 +1,8 @@
 //! One IMAP watcher per mailbox across instances: two real `tlsrpt serve` processes on one
 //! database and one Dovecot mailbox; exactly one holds the mailbox's lease, a one-shot sync
 //! is turned away meanwhile, and after a `kill -9` of the holder the other takes over, with
-//! every report stored once and every message moved.
+//! every report stored once and every message moved. A holder whose lease is broken under
+//! it stops and stands by again.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +16,10 @@ use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 use crate::imap::{quiet_dns, stats_of_files};
 use crate::support::{Backend, Sandbox, on_both_backends};
 
-on_both_backends!(async: one_instance_watches_a_mailbox_and_another_takes_over_when_it_dies);
+on_both_backends!(
+    async: one_instance_watches_a_mailbox_and_another_takes_over_when_it_dies,
+    a_watcher_that_loses_its_lease_stops_and_stands_by_again,
+);
 
 /// The lease retry given to both instances, in seconds.
 const RETRY: u64 = 1;
@@ -55,6 +59,12 @@ impl Instance {
         log.iter()
             .find(|(_, line)| line.contains(needle))
             .map(|(at, _)| *at)
+    }
+
+    /// How many lines contain `needle`.
+    fn count(&self, needle: &str) -> usize {
+        let log = self.log.lock().unwrap();
+        log.iter().filter(|(_, line)| line.contains(needle)).count()
     }
 
     fn text(&self) -> String {
@@ -226,4 +236,92 @@ async fn one_instance_watches_a_mailbox_and_another_takes_over_when_it_dies(back
     assert!(dovecot.messages("INBOX").await.is_empty());
     // Every report stored once: the same totals as the same mails ingested as files.
     assert_eq!(sandbox.stats_json(&[]), stats_of_files(&all));
+}
+
+/// Takes the lease away from its holder behind its back: on PostgreSQL, ends the session
+/// that holds the advisory lock; on SQLite, removes the lease file.
+fn break_lease(sandbox: &Sandbox, backend: Backend) {
+    match backend {
+        Backend::Postgres => {
+            let sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_locks \
+                       WHERE locktype = 'advisory' AND classid::int8 = 1414288210 \
+                       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+            let output = Command::new("psql")
+                .args([sandbox.database_url(), "-Atc", sql])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(
+                text.trim(),
+                "1",
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Backend::Sqlite => {
+            let files: Vec<_> = std::fs::read_dir(sandbox.path(""))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.to_string_lossy().contains("tlsrpt.db.lease-"))
+                .collect();
+            assert_eq!(files.len(), 1, "{files:?}");
+            std::fs::remove_file(&files[0]).unwrap();
+        }
+    }
+}
+
+async fn a_watcher_that_loses_its_lease_stops_and_stands_by_again(backend: Backend) {
+    let dovecot = Dovecot::start();
+    let sandbox = Sandbox::on(backend);
+    let instance = Instance::start(&sandbox, &dovecot);
+    let log = || instance.text();
+    eventually(
+        "the instance holds the mailbox",
+        Duration::from_secs(30),
+        async || instance.logged("connected").is_some(),
+        log,
+    )
+    .await;
+
+    break_lease(&sandbox, backend);
+    let broken_at = Instant::now();
+    eventually(
+        "the loss is noticed",
+        TAKEOVER_BOUND,
+        async || instance.logged("is lost").is_some(),
+        log,
+    )
+    .await;
+    let noticed = instance
+        .logged("is lost")
+        .unwrap()
+        .saturating_duration_since(broken_at);
+    eprintln!(
+        "{backend:?}: lease loss noticed {:.0} ms after it was broken (lease retry {RETRY} s)",
+        noticed.as_secs_f64() * 1000.0
+    );
+    assert!(
+        instance.logged("stopped watching mailbox").is_some(),
+        "{}",
+        log()
+    );
+    // Nobody else holds the mailbox, so the instance takes it again, and works.
+    eventually(
+        "the instance holds the mailbox again",
+        TAKEOVER_BOUND,
+        async || instance.count("holding mailbox") == 2,
+        log,
+    )
+    .await;
+    let mut corpus = Corpus::new(20_261_124, 5);
+    let mails: Vec<Vec<u8>> = (0..10).map(|_| corpus.next(Format::Eml).bytes).collect();
+    dovecot.append("INBOX", &mails).await;
+    eventually(
+        "the reports are moved",
+        Duration::from_secs(60),
+        async || processed(&dovecot).await == mails.len(),
+        log,
+    )
+    .await;
+    assert_eq!(sandbox.stats_json(&[]), stats_of_files(&mails));
 }
