@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use futures_util::FutureExt as _;
 use futures_util::future::{Either, Shared, join_all, select};
 
@@ -119,11 +120,29 @@ async fn session<S: Sink>(
             unless_shutdown(shutdown, tokio::time::sleep(settings.interval)).await?;
             continue;
         }
+        if arrived_during_pass(&connection) {
+            continue;
+        }
         connection = match wait_idle(connection, account, settings, shutdown).await? {
             Ok(connection) => connection,
             Err(error) => return Some(error),
         };
     }
+}
+
+/// Whether the server announced new messages (`EXISTS`) in its answers to the pass's
+/// commands. async-imap sets such announcements aside, and IDLE does not repeat them: mail
+/// that arrived during a pass would otherwise wait for the next IDLE timeout. Empties the
+/// queue of set-aside responses (whose `SELECT` answer consumes its own `EXISTS`).
+fn arrived_during_pass(connection: &Connection) -> bool {
+    let mut arrived = false;
+    while let Ok(response) = connection.session.unsolicited_responses.try_recv() {
+        arrived |= matches!(
+            response,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    arrived
 }
 
 /// IDLEs until the server says something or the IDLE times out; `None` on shutdown.

@@ -10,6 +10,7 @@
 mod backend;
 mod health;
 mod inputs;
+mod lease;
 mod mailboxes;
 mod open;
 mod plans;
@@ -21,6 +22,7 @@ mod tally;
 mod write;
 
 pub use inputs::RejectedInput;
+pub use lease::{LEASE_CLASS, LeaseLost, MailboxLease};
 pub use open::{Store, StoreError, default_database_path};
 pub use plans::QueryPlan;
 pub use raw::Raw;

@@ -26,6 +26,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The lease file of a mailbox (beside a SQLite database) could not be opened or locked.
+    #[error("cannot use the mailbox lease file {path}")]
+    LeaseFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Connecting or migrating failed.
     #[error("cannot open the database {url}")]
     Open { url: String, source: sqlx::Error },

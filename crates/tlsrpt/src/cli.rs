@@ -50,6 +50,10 @@ pub enum Command {
     /// Keep ingesting, until interrupted (Ctrl-C or SIGTERM): serve the HTTPS report
     /// endpoint (--listen) and watch the configured IMAP mailboxes (with IDLE where the
     /// server supports it, polling otherwise; reconnecting with backoff after errors).
+    ///
+    /// Several instances may run against one database: each mailbox is watched by the one
+    /// holding its lease (a PostgreSQL advisory lock, or a lock file beside a SQLite
+    /// database), and the others stand by to take over (see --lease-retry).
     Serve(ServeArgs),
     /// List stored reports: reporter, report id, period, how each arrived (auth) and
     /// whether it is trusted (DKIM-verified mail, a token, or imported by hand).
@@ -122,7 +126,11 @@ pub struct StatsArgs {
 pub enum ImapCommand {
     /// One pass over each configured mailbox, for cron: fetch new messages by UID, store
     /// their reports, then move (or flag) each message. Messages that are not TLS reports
-    /// are left untouched. Exit status: 0 when every mailbox synced, 1 otherwise.
+    /// are left untouched. A mailbox whose lease another instance holds (see --lease-retry)
+    /// is skipped with a message.
+    ///
+    /// Exit status: 0 when every mailbox synced, 75 (EX_TEMPFAIL) when some were skipped
+    /// because another instance holds them and none failed, 1 otherwise.
     Sync(ImapArgs),
 }
 
@@ -283,6 +291,18 @@ pub struct ImapArgs {
     /// DNS server (IP:PORT) asked for DKIM keys instead of the system's resolvers.
     #[arg(long, env = "TLSRPT_DKIM_DNS_SERVER", value_name = "IP:PORT")]
     pub dkim_dns_server: Option<std::net::SocketAddr>,
+
+    /// Seconds between tries to take the lease on a mailbox that another instance holds,
+    /// and between checks that a held lease is still held. Only one instance at a time
+    /// watches (or syncs) a given mailbox, across every instance on the database: the others
+    /// stand by and one takes over within about this delay when the holder stops or dies.
+    #[arg(
+        long,
+        env = "TLSRPT_LEASE_RETRY",
+        default_value_t = 5,
+        value_name = "SECONDS"
+    )]
+    pub lease_retry: u64,
 
     /// Trust DKIM results in Authentication-Results headers added by the MTA with this
     /// authserv-id (only the topmost such header counts), for mailboxes behind an MTA

@@ -3,6 +3,7 @@
 
 mod cli;
 mod cmd;
+mod lease;
 mod mailbox;
 mod output;
 

@@ -4,6 +4,7 @@
 
 mod batch;
 mod dedupe;
+mod lease;
 mod open;
 mod rollups;
 mod support;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -12,16 +13,43 @@ use tlsrpt_imap::{AccountConfig, AfterIngest, Password, TlsMode};
 use tlsrpt_store::Store;
 
 use crate::cli::ImapArgs;
+use crate::lease::under_lease;
 use crate::mailbox::StoreSink;
+
+/// The exit status of a sync that skipped a mailbox held by another instance, and failed
+/// nowhere: EX_TEMPFAIL of sysexits.h, "try again later".
+const HELD_ELSEWHERE: u8 = 75;
 
 pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
     let accounts = accounts(&args)?;
     let sink = sink(store, &args)?;
+    let retry = Duration::from_secs(args.lease_retry.max(1));
     let mut failed = false;
+    let mut held_elsewhere = false;
     for account in &accounts {
         let mailbox = account.mailbox_id();
-        match tlsrpt_imap::sync_once(account, &sink).await {
-            Ok(summary) => {
+        let mut lease = match store.acquire_mailbox_lease(mailbox.as_str()).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                eprintln!(
+                    "{mailbox}: skipped: another instance (tlsrpt serve or imap sync) holds this mailbox"
+                );
+                held_elsewhere = true;
+                continue;
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: {mailbox}: cannot take the mailbox's lease: {:#}",
+                    anyhow::Error::from(e)
+                );
+                failed = true;
+                continue;
+            }
+        };
+        let synced = under_lease(&mut lease, retry, tlsrpt_imap::sync_once(account, &sink)).await;
+        lease.release().await;
+        match synced {
+            Ok(Ok(summary)) => {
                 println!(
                     "{mailbox}: {} fetched, {} stored, {} rejected, {} not TLS reports",
                     summary.fetched, summary.stored, summary.rejected, summary.not_report
@@ -34,14 +62,20 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
                     failed = true;
                 }
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 eprintln!("error: {mailbox}: {e}");
+                failed = true;
+            }
+            Err(lost) => {
+                eprintln!("error: {lost}: the sync of {mailbox} stopped");
                 failed = true;
             }
         }
     }
     Ok(if failed {
         ExitCode::FAILURE
+    } else if held_elsewhere {
+        ExitCode::from(HELD_ELSEWHERE)
     } else {
         ExitCode::SUCCESS
     })

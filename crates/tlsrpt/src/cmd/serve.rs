@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::cmd::imap;
+use crate::lease::{self, wait};
 
 pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let accounts = if args.imap.imap_host.is_some() || args.imap.imap_accounts.is_some() {
@@ -74,17 +75,14 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
             tracing::info!(mailbox = %account.mailbox_id(), tls = ?account.tls, "watching");
         }
         let sink = imap::sink(store, &args.imap)?;
-        tlsrpt_imap::run(&accounts, &settings, &sink, wait(stopped)).await;
+        let retry = Duration::from_secs(args.imap.lease_retry.max(1));
+        lease::watch_all(store, &accounts, &settings, &sink, retry, stopped).await;
     }
     if let Some(http) = http {
         http.await.context("the HTTP server task failed")??;
     }
     signal.abort();
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

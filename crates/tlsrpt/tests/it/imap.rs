@@ -59,7 +59,7 @@ fn sync_command(sandbox: &Sandbox, dovecot: &Dovecot) -> Command {
 
 /// A DNS server that knows no DKIM key: the real reports' signatures then fail for a
 /// clear reason, the same on every machine, instead of depending on the host's resolver.
-fn quiet_dns() -> std::net::SocketAddr {
+pub(crate) fn quiet_dns() -> std::net::SocketAddr {
     static DNS: std::sync::OnceLock<BackgroundDns> = std::sync::OnceLock::new();
     DNS.get_or_init(|| BackgroundDns::start(Zone::default()))
         .addr
@@ -94,7 +94,7 @@ fn sync_command_with(
 }
 
 /// The stats of the same messages ingested as files: the reference for the IMAP route.
-fn stats_of_files(mails: &[Vec<u8>]) -> String {
+pub(crate) fn stats_of_files(mails: &[Vec<u8>]) -> String {
     let reference = Sandbox::new();
     let paths: Vec<PathBuf> = mails
         .iter()

@@ -10,6 +10,7 @@ mod duplicates;
 mod help;
 mod https;
 mod imap;
+mod lease;
 mod rejected;
 mod sanitise;
 mod stats;
