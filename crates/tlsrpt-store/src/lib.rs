@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod backend;
+mod checks;
 mod health;
 mod inputs;
 mod mailboxes;
@@ -17,6 +18,7 @@ mod reports;
 mod stats;
 mod write;
 
+pub use checks::{NewCheck, StoredCheck};
 pub use inputs::RejectedInput;
 pub use open::{Store, StoreError, default_database_path};
 pub use raw::Raw;
