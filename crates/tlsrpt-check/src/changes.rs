@@ -150,14 +150,7 @@ fn verdict(previous: &DomainReport, current: &DomainReport, changes: &mut Vec<Ch
         Verdict::Fail => 2,
     };
     let worse = rank(current.verdict) > rank(previous.verdict);
-    let name = |v: Verdict| {
-        match v {
-            Verdict::Pass => "pass",
-            Verdict::Warn => "warn",
-            Verdict::Fail => "fail",
-        }
-        .to_owned()
-    };
+    let name = |v: Verdict| v.as_str().to_owned();
     changes.push(
         Change::new(
             ChangeKind::VerdictChanged,

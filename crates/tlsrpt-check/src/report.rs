@@ -23,6 +23,17 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The lowercase name used in JSON: `pass`, `warn` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
 /// Everything found about one domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainReport {
