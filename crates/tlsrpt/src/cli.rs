@@ -50,6 +50,7 @@ pub enum Command {
     /// Keep ingesting, until interrupted (Ctrl-C or SIGTERM): serve the HTTPS report
     /// endpoint (--listen) and watch the configured IMAP mailboxes (with IDLE where the
     /// server supports it, polling otherwise; reconnecting with backoff after errors).
+    /// Known domains are re-checked every --check-interval seconds.
     Serve(ServeArgs),
     /// List stored reports: reporter, report id, period, how each arrived (auth) and
     /// whether it is trusted (DKIM-verified mail, a token, or imported by hand).
@@ -188,6 +189,20 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub imap_poll_interval: u64,
+
+    /// Re-check the live MTA-STS and TLS-RPT configuration of every known domain (checked
+    /// before, or the policy domain of a trusted report) once its latest check is this
+    /// many seconds old, storing each check and its changes; 0 disables.
+    #[arg(
+        long,
+        env = "TLSRPT_CHECK_INTERVAL",
+        default_value_t = 21_600,
+        value_name = "SECONDS"
+    )]
+    pub check_interval: u64,
+
+    #[command(flatten)]
+    pub checker: Box<crate::cmd::CheckerArgs>,
 }
 
 /// The IMAP accounts to read: one from the `--imap-*` options, and/or several from a file.
