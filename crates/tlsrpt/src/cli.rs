@@ -65,6 +65,8 @@ pub enum Command {
     /// Reads the _mta-sts TXT record, fetches the HTTPS policy, matches the MX hosts
     /// against it, probes STARTTLS and the certificate of every MX address, and reads the
     /// _smtp._tls record. Every problem is a finding with a stable code and advice.
+    /// Every check is stored (unless --no-save) with what changed since the previous one;
+    /// --history lists them.
     ///
     /// Exit status: 0 when no error-level finding, 1 when any, 2 for a usage error.
     Check(crate::cmd::CheckArgs),

@@ -1,5 +1,6 @@
 //! `tlsrpt check`: the live MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) check of one or many
-//! domains, printed as text grouped by record or as a JSON array.
+//! domains, printed as text grouped by record or as a JSON array, each stored with the
+//! changes since the domain's previous check.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -7,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use tlsrpt_check::{CheckConfig, CheckError, Checker, DomainReport, Verdict};
+use tlsrpt_check::{Change, CheckConfig, CheckError, Checker, DomainReport, Verdict};
 use tlsrpt_watch::{Recorded, Watcher};
 
 use super::history;
@@ -161,7 +163,7 @@ pub async fn run(args: CheckArgs, database_url: Option<String>) -> anyhow::Resul
     if args.json {
         print_line(&serde_json::to_string_pretty(&json_reports(
             &reports, &recorded,
-        )?)?)?;
+        ))?)?;
     } else {
         print_text(&reports, &recorded)?;
     }
@@ -208,29 +210,27 @@ async fn record(
     recorded
 }
 
-/// The reports as JSON objects, each with `changes` (since the previous stored check) and
-/// `previous_check_at` added.
-fn json_reports(
-    reports: &[DomainReport],
-    recorded: &[Option<Recorded>],
-) -> serde_json::Result<Vec<serde_json::Value>> {
+/// One element of the `--json` array: the report's own keys, in order, then the changes
+/// since the previous stored check and when that check ran.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a DomainReport,
+    changes: &'a [Change],
+    previous_check_at: Option<DateTime<Utc>>,
+}
+
+fn json_reports<'a>(
+    reports: &'a [DomainReport],
+    recorded: &'a [Option<Recorded>],
+) -> Vec<JsonReport<'a>> {
     reports
         .iter()
         .zip(recorded)
-        .map(|(report, recorded)| {
-            let mut value = serde_json::to_value(report)?;
-            if let Some(object) = value.as_object_mut() {
-                let (changes, previous) = match recorded {
-                    Some(r) => (serde_json::to_value(&r.changes)?, r.previous_at),
-                    None => (serde_json::Value::Array(Vec::new()), None),
-                };
-                object.insert("changes".to_owned(), changes);
-                object.insert(
-                    "previous_check_at".to_owned(),
-                    serde_json::to_value(previous)?,
-                );
-            }
-            Ok(value)
+        .map(|(report, recorded)| JsonReport {
+            report,
+            changes: recorded.as_ref().map_or(&[], |r| &r.changes),
+            previous_check_at: recorded.as_ref().and_then(|r| r.previous_at),
         })
         .collect()
 }

@@ -173,6 +173,19 @@ async fn checks_are_stored_and_changes_printed(backend: Backend) {
     assert!(out.starts_with(&format!("{domain}:\n")), "{out}");
     assert_eq!(out.matches(" UTC  ").count(), 3, "{out}");
     assert!(out.contains("      warning mode-changed:"), "{out}");
+
+    // Without a domain: the latest check of every checked domain.
+    let all = run(
+        &sandbox,
+        ["check", "--history", "--json"]
+            .map(OsString::from)
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(all.code, 0, "{}", all.stderr());
+    let all = all.json();
+    assert_eq!(all["domains"].as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(all["domains"][0]["checks"][0]["id"], checks[0]["id"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
