@@ -32,7 +32,7 @@ use crate::tlsrpt_record::{is_tlsrpt_candidate, parse_tlsrpt_record};
 /// Below this `max_age` (one day) the policy is called short.
 const SHORT_MAX_AGE: u64 = 86_400;
 /// A certificate expiring within this many days is a warning.
-const EXPIRY_WARNING_DAYS: i64 = 14;
+pub(crate) const EXPIRY_WARNING_DAYS: i64 = 14;
 
 /// What every step of a check shares.
 #[derive(Debug)]

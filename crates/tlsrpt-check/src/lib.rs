@@ -10,6 +10,7 @@
 //! [`CheckConfig::allow_private_addresses`] is set, so user-supplied domain names cannot be
 //! used to reach internal services.
 
+pub use crate::changes::{Change, ChangeKind, detect_changes};
 pub use crate::checker::Checker;
 pub use crate::config::CheckConfig;
 pub use crate::error::CheckError;
@@ -24,6 +25,7 @@ pub use crate::sts_record::{StsRecord, StsRecordError, parse_sts_record};
 pub use crate::tlsrpt_record::{TlsRptRecord, TlsRptRecordError, parse_tlsrpt_record};
 
 mod address;
+mod changes;
 mod checker;
 mod config;
 mod dns;

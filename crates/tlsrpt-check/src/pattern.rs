@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A host name in the form used for comparison: A-labels, lowercase, no trailing dot.
 /// `None` when the name cannot be converted (invalid IDN, empty label).
@@ -26,7 +26,7 @@ pub fn normalize_host(name: &str) -> Option<String> {
 }
 
 /// One validated `mx:` pattern of a policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxPattern {
     /// The pattern exactly as written in the policy.
     pub text: String,

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pattern::{MxPattern, PatternError};
 
@@ -13,7 +13,7 @@ use crate::pattern::{MxPattern, PatternError};
 pub(crate) const MAX_AGE_LIMIT: u64 = 31_557_600;
 
 /// The policy mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Senders refuse delivery to MX hosts that fail validation.
@@ -36,7 +36,7 @@ impl Mode {
 }
 
 /// A valid policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     /// Always `STSv1`.
     pub version: String,

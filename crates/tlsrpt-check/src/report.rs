@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 use crate::policy::Policy;
@@ -12,7 +12,7 @@ use crate::sts_record::StsRecord;
 use crate::tlsrpt_record::TlsRptRecord;
 
 /// The one-line verdict of a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No error and no warning.
@@ -23,8 +23,19 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The lowercase name used in JSON: `pass`, `warn` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
 /// Everything found about one domain.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainReport {
     /// The domain as checked (A-label form, lowercase).
     pub domain: String,
@@ -70,7 +81,7 @@ impl DomainReport {
 }
 
 /// The `_mta-sts.<domain>` TXT lookup.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StsRecordReport {
     /// The name queried.
     pub name: String,
@@ -83,7 +94,7 @@ pub struct StsRecordReport {
 }
 
 /// The HTTPS policy fetch.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyFetchReport {
     /// The policy URL.
     pub url: String,
@@ -108,7 +119,7 @@ pub struct PolicyFetchReport {
 }
 
 /// The MX hosts of the domain.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxReport {
     /// No MX records: the domain itself is the implicit MX.
     pub implicit: bool,
@@ -121,7 +132,7 @@ pub struct MxReport {
 }
 
 /// One MX host.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxHostReport {
     /// The host name (A-labels, lowercase, no trailing dot).
     pub name: String,
@@ -136,7 +147,7 @@ pub struct MxHostReport {
 }
 
 /// The SMTP/STARTTLS probe of one MX address on port 25.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddressProbe {
     /// The address.
     pub address: IpAddr,
@@ -169,7 +180,7 @@ impl AddressProbe {
 }
 
 /// A completed TLS handshake.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsSession {
     /// `TLSv1.2` or `TLSv1.3`.
     pub version: String,
@@ -180,7 +191,7 @@ pub struct TlsSession {
 }
 
 /// The server certificate and what is wrong with it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateReport {
     /// Subject distinguished name.
     pub subject: String,
@@ -207,7 +218,7 @@ pub struct CertificateReport {
 }
 
 /// The `_smtp._tls.<domain>` TXT lookup.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsRptReport {
     /// The name queried.
     pub name: String,

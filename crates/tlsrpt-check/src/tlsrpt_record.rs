@@ -5,12 +5,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sts_record::{FieldSplitError, split_fields, valid_ext_name, valid_ext_value};
 
 /// A valid `v=TLSRPTv1` record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsRptRecord {
     /// Every reporting URI, from every `rua` field, in order.
     pub rua: Vec<String>,

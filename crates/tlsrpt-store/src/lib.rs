@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod backend;
+mod checks;
 mod health;
 mod inputs;
 mod lease;
@@ -21,6 +22,7 @@ mod stats;
 mod tally;
 mod write;
 
+pub use checks::{NewCheck, StoredCheck};
 pub use inputs::RejectedInput;
 pub use lease::{LEASE_CLASS, LeaseLost, MailboxLease};
 pub use open::{Store, StoreError, default_database_path};

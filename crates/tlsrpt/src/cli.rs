@@ -54,6 +54,7 @@ pub enum Command {
     /// Several instances may run against one database: each mailbox is watched by the one
     /// holding its lease (a PostgreSQL advisory lock, or a lock file beside a SQLite
     /// database), and the others stand by to take over (see --lease-retry).
+    /// Known domains are re-checked every --check-interval seconds.
     Serve(ServeArgs),
     /// List stored reports: reporter, report id, period, how each arrived (auth) and
     /// whether it is trusted (DKIM-verified mail, a token, or imported by hand).
@@ -68,6 +69,8 @@ pub enum Command {
     /// Reads the _mta-sts TXT record, fetches the HTTPS policy, matches the MX hosts
     /// against it, probes STARTTLS and the certificate of every MX address, and reads the
     /// _smtp._tls record. Every problem is a finding with a stable code and advice.
+    /// Every check is stored (unless --no-save) with what changed since the previous one;
+    /// --history lists them.
     ///
     /// Exit status: 0 when no error-level finding, 1 when any, 2 for a usage error.
     Check(crate::cmd::CheckArgs),
@@ -196,6 +199,20 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub imap_poll_interval: u64,
+
+    /// Re-check the live MTA-STS and TLS-RPT configuration of every known domain (checked
+    /// before, or the policy domain of a trusted report) once its latest check is this
+    /// many seconds old, storing each check and its changes; 0 disables.
+    #[arg(
+        long,
+        env = "TLSRPT_CHECK_INTERVAL",
+        default_value_t = 21_600,
+        value_name = "SECONDS"
+    )]
+    pub check_interval: u64,
+
+    #[command(flatten)]
+    pub checker: Box<crate::cmd::CheckerArgs>,
 }
 
 /// The IMAP accounts to read: one from the `--imap-*` options, and/or several from a file.

@@ -64,3 +64,13 @@ async fn text_groups_by_record_under_a_verdict_line() {
     );
     assert!(text.contains("mode: enforce, max_age: 604800, mx: mx1.output.test"));
 }
+
+#[tokio::test]
+async fn a_stored_json_report_loads_back_unchanged() {
+    let report = failing_report().await;
+    let json = serde_json::to_string(&report).unwrap();
+    let back: DomainReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, report);
+    assert!(back.policy.as_ref().unwrap().body.is_some());
+    assert!(back.mx.hosts[0].addresses[0].tls.is_some());
+}

@@ -1,5 +1,6 @@
 //! `tlsrpt check`: the live MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) check of one or many
-//! domains, printed as text grouped by record or as a JSON array.
+//! domains, printed as text grouped by record or as a JSON array, each stored with the
+//! changes since the domain's previous check.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -7,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use tlsrpt_check::{CheckConfig, CheckError, Checker, DomainReport, Verdict};
+use tlsrpt_check::{Change, CheckConfig, CheckError, Checker, DomainReport, Verdict};
+use tlsrpt_watch::{Recorded, Watcher};
 
+use super::history;
 use crate::output::{print_line, terminal_safe};
 
 /// Exit status of a usage error (no domain, unreadable file).
@@ -43,6 +47,27 @@ pub struct CheckArgs {
     )]
     pub concurrency: u16,
 
+    #[command(flatten)]
+    pub checker: CheckerArgs,
+
+    /// Do not store the results. Without it every check is stored in the database (when
+    /// it can be opened) and the changes since the domain's previous check are printed.
+    #[arg(long, env = "TLSRPT_CHECK_NO_SAVE", conflicts_with = "history")]
+    pub no_save: bool,
+
+    /// List the stored checks of the DOMAINs and what changed at each, newest first,
+    /// instead of checking them.
+    #[arg(long, env = "TLSRPT_CHECK_HISTORY", conflicts_with_all = ["file", "concurrency"])]
+    pub history: bool,
+
+    /// With --history: how many checks to list per domain.
+    #[arg(long, env = "TLSRPT_LIMIT", value_name = "N", default_value_t = 20)]
+    pub limit: u32,
+}
+
+/// How the checker reaches the network; shared by `tlsrpt check` and `tlsrpt serve`.
+#[derive(clap::Args, Debug)]
+pub struct CheckerArgs {
     /// DNS server to query instead of the system resolver.
     #[arg(long, env = "TLSRPT_DNS_SERVER", value_name = "IP:PORT")]
     pub dns_server: Option<SocketAddr>,
@@ -76,23 +101,40 @@ pub struct CheckArgs {
     pub smtp_timeout: u64,
 }
 
-/// Runs the check and prints the reports.
-pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+impl CheckerArgs {
+    /// The checker these options describe.
+    pub fn checker(&self) -> Result<Checker, CheckError> {
+        let smtp_timeout = Duration::from_secs(self.smtp_timeout.max(1));
+        Checker::new(CheckConfig {
+            dns_server: self.dns_server,
+            ca_file: self.ca_file.clone(),
+            allow_private_addresses: self.allow_private_addresses,
+            policy_deadline: Duration::from_secs(self.policy_timeout.max(1)),
+            connect_timeout: smtp_timeout.min(Duration::from_secs(10)),
+            smtp_timeout,
+            ..CheckConfig::default()
+        })
+    }
+}
+
+/// Runs the check, stores the results (unless `--no-save`) and prints the reports with
+/// the changes since each domain's previous check; or, with `--history`, lists the stored
+/// checks.
+pub async fn run(args: CheckArgs, database_url: Option<String>) -> anyhow::Result<ExitCode> {
     let domains = match domains(&args) {
         Ok(domains) => domains,
         Err(message) => return Ok(usage_error(&message)),
     };
-    let smtp_timeout = Duration::from_secs(args.smtp_timeout.max(1));
-    let config = CheckConfig {
-        dns_server: args.dns_server,
-        ca_file: args.ca_file.clone(),
-        allow_private_addresses: args.allow_private_addresses,
-        policy_deadline: Duration::from_secs(args.policy_timeout.max(1)),
-        connect_timeout: smtp_timeout.min(Duration::from_secs(10)),
-        smtp_timeout,
-        ..CheckConfig::default()
-    };
-    let checker = match Checker::new(config) {
+    if args.history {
+        let store = super::open_store(database_url).await?;
+        return history::run(&store, &domains, args.limit, args.json).await;
+    }
+    if domains.is_empty() {
+        return Ok(usage_error(
+            "no domain to check: name domains on the command line or with --file",
+        ));
+    }
+    let checker = match args.checker.checker() {
         Ok(checker) => checker,
         Err(e @ (CheckError::CaFile { .. } | CheckError::TrustAnchor { .. })) => {
             return Ok(usage_error(&e.to_string()));
@@ -112,11 +154,18 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let recorded = if args.no_save {
+        vec![None; reports.len()]
+    } else {
+        record(checker, database_url, &reports).await
+    };
 
     if args.json {
-        print_line(&serde_json::to_string_pretty(&reports)?)?;
+        print_line(&serde_json::to_string_pretty(&json_reports(
+            &reports, &recorded,
+        ))?)?;
     } else {
-        print_text(&reports)?;
+        print_text(&reports, &recorded)?;
     }
     Ok(if reports.iter().any(DomainReport::has_errors) {
         ExitCode::FAILURE
@@ -125,12 +174,73 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Stores every report and returns what changed since each domain's previous check.
+/// Storage never fails the check: problems are warnings on stderr.
+async fn record(
+    checker: Checker,
+    database_url: Option<String>,
+    reports: &[DomainReport],
+) -> Vec<Option<Recorded>> {
+    let store = match super::open_store(database_url).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!(
+                "warning: the results are not stored: {}",
+                terminal_safe(&format!("{e:#}"))
+            );
+            return vec![None; reports.len()];
+        }
+    };
+    let watcher = Watcher::new(checker, store);
+    let mut recorded = Vec::with_capacity(reports.len());
+    for report in reports {
+        recorded.push(match watcher.record(report).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!(
+                    "warning: the check of {} is not stored: {}",
+                    terminal_safe(&report.domain),
+                    terminal_safe(&format!("{e:#}"))
+                );
+                None
+            }
+        });
+    }
+    watcher.store().close().await;
+    recorded
+}
+
+/// One element of the `--json` array: the report's own keys, in order, then the changes
+/// since the previous stored check and when that check ran.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a DomainReport,
+    changes: &'a [Change],
+    previous_check_at: Option<DateTime<Utc>>,
+}
+
+fn json_reports<'a>(
+    reports: &'a [DomainReport],
+    recorded: &'a [Option<Recorded>],
+) -> Vec<JsonReport<'a>> {
+    reports
+        .iter()
+        .zip(recorded)
+        .map(|(report, recorded)| JsonReport {
+            report,
+            changes: recorded.as_ref().map_or(&[], |r| &r.changes),
+            previous_check_at: recorded.as_ref().and_then(|r| r.previous_at),
+        })
+        .collect()
+}
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {}", terminal_safe(message));
     ExitCode::from(USAGE_ERROR)
 }
 
-/// The domains from the command line, then from `--file`, without duplicates.
+/// The domains from the command line, then from `--file`, without duplicates (maybe none).
 fn domains(args: &CheckArgs) -> Result<Vec<String>, String> {
     let mut domains: Vec<String> = args.domains.iter().map(|d| d.trim().to_owned()).collect();
     if let Some(path) = &args.file {
@@ -138,11 +248,6 @@ fn domains(args: &CheckArgs) -> Result<Vec<String>, String> {
     }
     let mut seen = std::collections::HashSet::new();
     domains.retain(|d| !d.is_empty() && seen.insert(d.to_ascii_lowercase()));
-    if domains.is_empty() {
-        return Err(
-            "no domain to check: name domains on the command line or with --file".to_owned(),
-        );
-    }
     Ok(domains)
 }
 
@@ -170,12 +275,20 @@ fn progress_bar(total: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn print_text(reports: &[DomainReport]) -> std::io::Result<()> {
-    for (i, report) in reports.iter().enumerate() {
+fn print_text(reports: &[DomainReport], recorded: &[Option<Recorded>]) -> std::io::Result<()> {
+    for (i, (report, recorded)) in reports.iter().zip(recorded).enumerate() {
         if i > 0 {
             print_line("")?;
         }
         print_line(terminal_safe(&report.to_text()).trim_end())?;
+        if let Some(Recorded {
+            changes,
+            previous_at: Some(since),
+            ..
+        }) = recorded
+        {
+            print_line(&terminal_safe(&history::changes_text(*since, changes)))?;
+        }
     }
     if reports.len() > 1 {
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();

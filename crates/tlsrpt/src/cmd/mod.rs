@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
 mod check;
+mod history;
 mod imap;
 mod ingest;
 mod rejected;
@@ -13,14 +14,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use tlsrpt_store::Store;
 
-pub use check::CheckArgs;
+pub use check::{CheckArgs, CheckerArgs};
 
 use crate::cli::{Cli, Command, ImapCommand};
 
 /// Runs the subcommand and returns the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check::run(args).await,
+        Command::Check(args) => check::run(args, cli.database_url).await,
         Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
         Command::Imap(ImapCommand::Sync(args)) => {
             imap::sync(&open_store(cli.database_url).await?, args).await

@@ -1,5 +1,6 @@
-//! `tlsrpt serve`: the HTTPS report endpoint and the IMAP watchers, side by side, until
-//! Ctrl-C or SIGTERM; each stops cleanly on the same signal.
+//! `tlsrpt serve`: the HTTPS report endpoint, the IMAP watchers and the re-check schedule
+//! of known domains, side by side, until Ctrl-C or SIGTERM; each stops cleanly on the same
+//! signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tlsrpt_imap::PollSettings;
 use tlsrpt_store::Store;
+use tlsrpt_watch::Watcher;
 use tlsrpt_web::{IngestState, TlsFiles, Tokens};
 use tokio::sync::watch;
 
@@ -15,14 +17,19 @@ use crate::cli::ServeArgs;
 use crate::cmd::imap;
 use crate::lease::{self, wait};
 
+/// How many domains the schedule checks at the same time.
+const CHECK_CONCURRENCY: usize = 16;
+
 pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let accounts = if args.imap.imap_host.is_some() || args.imap.imap_accounts.is_some() {
         imap::accounts(&args.imap)?
     } else {
         Vec::new()
     };
-    if args.listen.is_none() && accounts.is_empty() {
-        bail!("nothing to serve: give --listen ADDR for the HTTPS endpoint and/or IMAP accounts");
+    if args.listen.is_none() && accounts.is_empty() && args.check_interval == 0 {
+        bail!(
+            "nothing to serve: give --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
+        );
     }
     let (stop, stopped) = watch::channel(false);
     let signal = tokio::spawn(async move {
@@ -66,6 +73,25 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
+    let schedule = match args.check_interval {
+        0 => None,
+        seconds => {
+            let checker = args
+                .checker
+                .checker()
+                .context("cannot set up the checker")?;
+            let watcher = Watcher::new(checker, store.clone());
+            eprintln!("re-checking known domains every {seconds} s");
+            let stopped = stopped.clone();
+            Some(tokio::spawn(async move {
+                let interval = Duration::from_secs(seconds);
+                watcher
+                    .run_schedule(interval, CHECK_CONCURRENCY, wait(stopped))
+                    .await;
+            }))
+        }
+    };
+
     if !accounts.is_empty() {
         let settings = PollSettings {
             interval: Duration::from_secs(args.imap_poll_interval.max(1)),
@@ -80,6 +106,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(http) = http {
         http.await.context("the HTTP server task failed")??;
+    }
+    if let Some(schedule) = schedule {
+        schedule.await.context("the check schedule failed")?;
     }
     signal.abort();
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,60 @@
+//! The check history against the closed network of the checker's scenario tests (DNS
+//! server, policy host and SMTP servers on 127.30.N.x), on both database backends.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod history;
+mod schedule;
+#[path = "../../../tlsrpt-check/tests/it/support/mod.rs"]
+#[allow(dead_code, missing_debug_implementations)]
+mod support;
+
+use tlsrpt_check::Checker;
+use tlsrpt_store::Store;
+use tlsrpt_watch::Watcher;
+
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with the
+/// tests `sqlite` and `postgres` that run it on each backend.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use crate::Backend;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$test(Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$test(Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A store on a fresh database; the directory holds the SQLite file until dropped.
+pub async fn store(backend: Backend) -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
+        Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
+    };
+    (Store::open(&url).await.unwrap(), dir)
+}
+
+/// A watcher on `store` whose checker asks the scenario's DNS server at `dns`.
+pub fn watcher(scenario: &support::Scenario, dns: std::net::SocketAddr, store: &Store) -> Watcher {
+    let mut config = scenario.config.clone();
+    config.dns_server = Some(dns);
+    Watcher::new(Checker::new(config).unwrap(), store.clone())
+}
