@@ -71,6 +71,8 @@ async fn watch<S: Sink>(
             retry_in = ?backoff,
             "IMAP connection failed"
         );
+        let reason = ErrorChain(&error).to_string();
+        sink.record_error(&mailbox, &reason).await;
         if unless_shutdown(&shutdown, tokio::time::sleep(backoff))
             .await
             .is_none()

@@ -99,4 +99,11 @@ pub trait Sink: Send + Sync {
         mailbox: &MailboxId,
         state: MailboxState,
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Notes why the connection to this mailbox failed, for the operator's view of the
+    /// sources' health. Best effort: by default nothing is kept.
+    fn record_error(&self, mailbox: &MailboxId, error: &str) -> impl Future<Output = ()> + Send {
+        let _ = (mailbox, error);
+        async {}
+    }
 }

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::open::{Doing, Store, StoreError};
-use crate::write::is_trusted_auth;
 
 /// One check to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,8 +141,7 @@ impl Store {
         domains.extend(
             on_backend!(self, report_domains())?
                 .into_iter()
-                .filter(|(_, auth)| is_trusted_auth(auth))
-                .map(|(domain, _)| normalize(&domain))
+                .map(|domain| normalize(&domain))
                 .filter(|d| !d.is_empty()),
         );
         domains.sort();
@@ -213,13 +211,10 @@ per_backend! {
             .doing("listing checked domains")
     }
 
-    pub(super) async fn report_domains(
-        pool: &sqlx::Pool<Db>,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        sqlx::query_as(
-            "SELECT DISTINCT p.policy_domain, r.auth FROM policies p \
-             JOIN reports r ON r.id = p.report_ref",
-        )
+    /// The policy domains of trusted reports, from the per-domain activity kept at
+    /// ingest (one row per domain, not a scan of every policy).
+    pub(super) async fn report_domains(pool: &sqlx::Pool<Db>) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT policy_domain FROM domain_activity WHERE trusted_reports > 0")
         .fetch_all(pool)
         .await
         .doing("listing the policy domains of stored reports")

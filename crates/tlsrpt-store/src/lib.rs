@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod backend;
+mod assessments;
 mod checks;
 mod health;
 mod inputs;
@@ -18,10 +19,12 @@ mod plans;
 mod raw;
 mod reports;
 mod rollups;
+mod sources;
 mod stats;
 mod tally;
 mod write;
 
+pub use assessments::CachedAssessment;
 pub use checks::{NewCheck, StoredCheck};
 pub use inputs::RejectedInput;
 pub use lease::{LEASE_CLASS, LeaseLost, MailboxLease};
@@ -33,5 +36,6 @@ pub use rollups::{
     DailyRollup, DayTotals, DomainOverview, FailureRow, PolicySeen, PortfolioQuery, RollupQuery,
     SessionTotals, UntrustedSummary,
 };
+pub use sources::{MailboxStatus, SourceSummary, UnacceptedInput};
 pub use stats::{DomainStats, StatsFilter};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

@@ -50,7 +50,8 @@ per_backend! {
             "INSERT INTO mailbox_state (mailbox, uid_validity, last_uid, updated_at) \
              VALUES ($1, $2, $3, $4) \
              ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, \
-             last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+             last_uid = excluded.last_uid, updated_at = excluded.updated_at, \
+             last_error = NULL, last_error_at = NULL",
         )
         .bind(mailbox)
         .bind(uid_validity)

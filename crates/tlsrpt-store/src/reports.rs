@@ -27,6 +27,21 @@ pub struct StoredReport {
 
 type Row = (String, String, i64, i64, String, String, i64);
 
+fn stored(
+    (organization_name, report_id, start_time, end_time, auth, quirks, ingested_at): Row,
+) -> StoredReport {
+    StoredReport {
+        organization_name,
+        report_id,
+        start_time,
+        end_time,
+        trusted: is_trusted_auth(&auth),
+        auth,
+        quirks: serde_json::from_str(&quirks).unwrap_or_default(),
+        ingested_at,
+    }
+}
+
 impl Store {
     /// Stored reports, newest period first, at most `limit`; only those with a policy for
     /// `domain` when given.
@@ -37,35 +52,37 @@ impl Store {
     ) -> Result<Vec<StoredReport>, StoreError> {
         let domain = domain.map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
         let rows = on_backend!(self, list_reports(domain.as_deref(), limit))?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    organization_name,
-                    report_id,
-                    start_time,
-                    end_time,
-                    auth,
-                    quirks,
-                    ingested_at,
-                )| {
-                    StoredReport {
-                        organization_name,
-                        report_id,
-                        start_time,
-                        end_time,
-                        trusted: is_trusted_auth(&auth),
-                        auth,
-                        quirks: serde_json::from_str(&quirks).unwrap_or_default(),
-                        ingested_at,
-                    }
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(stored).collect())
+    }
+
+    /// One stored report, by its identity.
+    pub async fn report(
+        &self,
+        organization_name: &str,
+        report_id: &str,
+    ) -> Result<Option<StoredReport>, StoreError> {
+        let row = on_backend!(self, find_report(organization_name, report_id))?;
+        Ok(row.map(stored))
     }
 }
 
 per_backend! {
+    pub(super) async fn find_report(
+        pool: &sqlx::Pool<Db>,
+        organization_name: &str,
+        report_id: &str,
+    ) -> Result<Option<Row>, StoreError> {
+        sqlx::query_as(
+            "SELECT organization_name, report_id, start_time, end_time, auth, quirks, \
+             ingested_at FROM reports WHERE organization_name = $1 AND report_id = $2",
+        )
+        .bind(organization_name)
+        .bind(report_id)
+        .fetch_optional(pool)
+        .await
+        .doing("reading a report")
+    }
+
     pub(super) async fn list_reports(
         pool: &sqlx::Pool<Db>,
         domain: Option<&str>,

@@ -49,26 +49,29 @@ pub(crate) const DOMAIN_DAILY_SQL: &str = "SELECT day, policy_type, reporter, re
 /// Failed sessions of domain $1's reports starting in [$2, $3) (Unix seconds), by
 /// reporter, policy type and failure; only trusted reports if $4.
 pub(crate) const FAILURE_ROWS_SQL: &str = concat!(
-    "SELECT r.organization_name, p.policy_type, d.result_type, d.receiving_mx_hostname, \
-     d.sending_mta_ip, d.failure_reason_code, CAST(SUM(d.failed_session_count) AS BIGINT) \
+    "SELECT CAST(p.start_time / 86400 AS BIGINT), r.organization_name, p.policy_type, \
+     d.result_type, d.receiving_mx_hostname, d.sending_mta_ip, d.failure_reason_code, \
+     CAST(SUM(d.failed_session_count) AS BIGINT) \
      FROM policies p JOIN reports r ON r.id = p.report_ref \
      JOIN failure_details d ON d.policy_ref = p.id \
      WHERE p.policy_domain = $1 AND p.start_time >= $2 AND p.start_time < $3 AND (NOT $4 OR ",
     trusted_auth!(),
-    ") GROUP BY r.organization_name, p.policy_type, d.result_type, d.receiving_mx_hostname, \
-     d.sending_mta_ip, d.failure_reason_code"
+    ") GROUP BY CAST(p.start_time / 86400 AS BIGINT), r.organization_name, p.policy_type, \
+     d.result_type, d.receiving_mx_hostname, d.sending_mta_ip, d.failure_reason_code"
 );
 
 /// The policies that reporters saw for domain $1 in reports starting in [$2, $3) (Unix
 /// seconds); only trusted reports if $4.
 pub(crate) const POLICIES_SEEN_SQL: &str = concat!(
-    "SELECT r.organization_name, p.policy_type, p.policy_string, p.mx_host, \
+    "SELECT CAST(p.start_time / 86400 AS BIGINT), r.organization_name, p.policy_type, \
+     p.policy_string, p.mx_host, \
      CAST(SUM(p.successful_sessions + p.failed_sessions) AS BIGINT), \
      COUNT(DISTINCT p.report_ref), MIN(p.start_time), MAX(p.start_time) \
      FROM policies p JOIN reports r ON r.id = p.report_ref \
      WHERE p.policy_domain = $1 AND p.start_time >= $2 AND p.start_time < $3 AND (NOT $4 OR ",
     trusted_auth!(),
-    ") GROUP BY r.organization_name, p.policy_type, p.policy_string, p.mx_host"
+    ") GROUP BY CAST(p.start_time / 86400 AS BIGINT), r.organization_name, p.policy_type, \
+     p.policy_string, p.mx_host"
 );
 
 /// Untrusted reports and their sessions for domain $1 in days [$2, $3].
@@ -183,6 +186,8 @@ pub struct DailyRollup {
 /// Failed sessions of one domain, summed per reporter, policy type and failure detail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureRow {
+    /// The UTC day of the reports' start.
+    pub day: NaiveDate,
     pub reporter: String,
     pub policy_type: String,
     pub result_type: String,
@@ -196,6 +201,8 @@ pub struct FailureRow {
 /// A policy as one reporter saw it for one domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicySeen {
+    /// The UTC day of the reports' start.
+    pub day: NaiveDate,
     pub reporter: String,
     pub policy_type: String,
     /// The policy-string lines, as reported.
@@ -283,6 +290,7 @@ type PortfolioRow = (String, i64, String);
 type DailyRow = (i64, String, String, String, String, i64, i64, i64);
 /// FailureRow's fields, in order.
 type FailureTuple = (
+    i64,
     String,
     String,
     String,
@@ -291,8 +299,8 @@ type FailureTuple = (
     Option<String>,
     i64,
 );
-/// (reporter, type, policy_string, mx_host, sessions, reports, first, last).
-type PolicyTuple = (String, String, String, String, i64, i64, i64, i64);
+/// (day, reporter, type, policy_string, mx_host, sessions, reports, first, last).
+type PolicyTuple = (i64, String, String, String, String, i64, i64, i64, i64);
 
 impl Store {
     /// Every policy domain with a stored report, sorted by bytes.
@@ -416,14 +424,17 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(reporter, policy_type, result_type, mx, ip, code, failed_sessions)| FailureRow {
-                    reporter,
-                    policy_type,
-                    result_type,
-                    receiving_mx_hostname: mx,
-                    sending_mta_ip: ip,
-                    failure_reason_code: code,
-                    failed_sessions,
+                |(day, reporter, policy_type, result_type, mx, ip, code, failed_sessions)| {
+                    FailureRow {
+                        day: date_of(day),
+                        reporter,
+                        policy_type,
+                        result_type,
+                        receiving_mx_hostname: mx,
+                        sending_mta_ip: ip,
+                        failure_reason_code: code,
+                        failed_sessions,
+                    }
                 },
             )
             .collect())
@@ -440,6 +451,7 @@ impl Store {
             .into_iter()
             .map(
                 |(
+                    day,
                     reporter,
                     policy_type,
                     policy_string,
@@ -450,6 +462,7 @@ impl Store {
                     last,
                 )| {
                     Ok(PolicySeen {
+                        day: date_of(day),
                         reporter,
                         policy_type,
                         policy_string: json_list(&policy_string)?,
@@ -463,12 +476,20 @@ impl Store {
             )
             .collect::<Result<Vec<_>, StoreError>>()?;
         seen.sort_unstable_by(|a, b| {
-            (&a.reporter, &a.policy_type, &a.policy_string, &a.mx_host).cmp(&(
-                &b.reporter,
-                &b.policy_type,
-                &b.policy_string,
-                &b.mx_host,
-            ))
+            (
+                &a.day,
+                &a.reporter,
+                &a.policy_type,
+                &a.policy_string,
+                &a.mx_host,
+            )
+                .cmp(&(
+                    &b.day,
+                    &b.reporter,
+                    &b.policy_type,
+                    &b.policy_string,
+                    &b.mx_host,
+                ))
         });
         Ok(seen)
     }

@@ -5,6 +5,7 @@
 //! skip their real part.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod dns;
 pub mod dovecot;
 pub mod postgres;

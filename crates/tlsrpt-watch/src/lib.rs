@@ -77,32 +77,7 @@ impl Watcher {
     /// Detects the changes between `report` and the previous stored check of its domain,
     /// and stores `report` with them.
     pub async fn record(&self, report: &DomainReport) -> Result<Recorded, WatchError> {
-        if report
-            .findings
-            .iter()
-            .any(|f| f.code == Code::DomainInvalid)
-        {
-            return Ok(Recorded {
-                report: report.clone(),
-                changes: Vec::new(),
-                previous_at: None,
-                check_id: None,
-            });
-        }
-        let previous = self.store.latest_check(&report.domain).await?;
-        let previous_at = previous.as_ref().map(|p| p.checked_at);
-        let changes = previous
-            .as_ref()
-            .and_then(stored_report)
-            .map(|before| detect_changes(&before, report))
-            .unwrap_or_default();
-        let id = self.store.save_check(&new_check(report, &changes)?).await?;
-        Ok(Recorded {
-            report: report.clone(),
-            changes,
-            previous_at,
-            check_id: Some(id),
-        })
+        record(&self.store, report).await
     }
 
     /// Checks and records every domain, at most `concurrency` at a time; the results come
@@ -207,6 +182,38 @@ fn stored_report(stored: &StoredCheck) -> Option<DomainReport> {
             );
         })
         .ok()
+}
+
+/// Detects the changes between `report` and the previous stored check of its domain,
+/// and stores `report` with them: how every check is recorded, whoever ran it (a
+/// [`Watcher`], or the demo data's recorded checks).
+pub async fn record(store: &Store, report: &DomainReport) -> Result<Recorded, WatchError> {
+    if report
+        .findings
+        .iter()
+        .any(|f| f.code == Code::DomainInvalid)
+    {
+        return Ok(Recorded {
+            report: report.clone(),
+            changes: Vec::new(),
+            previous_at: None,
+            check_id: None,
+        });
+    }
+    let previous = store.latest_check(&report.domain).await?;
+    let previous_at = previous.as_ref().map(|p| p.checked_at);
+    let changes = previous
+        .as_ref()
+        .and_then(stored_report)
+        .map(|before| detect_changes(&before, report))
+        .unwrap_or_default();
+    let id = store.save_check(&new_check(report, &changes)?).await?;
+    Ok(Recorded {
+        report: report.clone(),
+        changes,
+        previous_at,
+        check_id: Some(id),
+    })
 }
 
 /// The row to store for `report` and its `changes`.

@@ -50,12 +50,12 @@ pub enum Command {
     /// Keep ingesting, until interrupted (Ctrl-C or SIGTERM): serve the HTTPS report
     /// endpoint (--listen) and watch the configured IMAP mailboxes (with IDLE where the
     /// server supports it, polling otherwise; reconnecting with backoff after errors).
+    /// Known domains are re-checked every --check-interval seconds.
     ///
     /// Several instances may run against one database: each mailbox is watched by the one
     /// holding its lease (a PostgreSQL advisory lock, or a lock file beside a SQLite
     /// database), and the others stand by to take over (see --lease-retry).
-    /// Known domains are re-checked every --check-interval seconds.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List stored reports: reporter, report id, period, how each arrived (auth) and
     /// whether it is trusted (DKIM-verified mail, a token, or imported by hand).
     Reports(ReportsArgs),
@@ -69,11 +69,16 @@ pub enum Command {
     /// Reads the _mta-sts TXT record, fetches the HTTPS policy, matches the MX hosts
     /// against it, probes STARTTLS and the certificate of every MX address, and reads the
     /// _smtp._tls record. Every problem is a finding with a stable code and advice.
-    /// Every check is stored (unless --no-save) with what changed since the previous one;
-    /// --history lists them.
     ///
     /// Exit status: 0 when no error-level finding, 1 when any, 2 for a usage error.
     Check(crate::cmd::CheckArgs),
+    /// Say whether a domain can move from MTA-STS `mode: testing` to `mode: enforce`:
+    /// the verdict, every criterion with its evidence, what enforce would have refused,
+    /// and the plan. Prints Markdown, or the stable JSON with --json.
+    Readiness(ReadinessArgs),
+    /// Write reports for tickets, spreadsheets and automation.
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 #[derive(Debug, Args)]
@@ -134,7 +139,7 @@ pub enum ImapCommand {
     ///
     /// Exit status: 0 when every mailbox synced, 75 (EX_TEMPFAIL) when some were skipped
     /// because another instance holds them and none failed, 1 otherwise.
-    Sync(ImapArgs),
+    Sync(Box<ImapArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +218,124 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub checker: Box<crate::cmd::CheckerArgs>,
+
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// Options of the rollout dashboard served by `tlsrpt serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DashboardArgs {
+    /// Address to serve the dashboard and its JSON API on, e.g. 127.0.0.1:8080. Port 0
+    /// picks a free port; the URL is printed on stderr. Without a login (below) only a
+    /// loopback address is accepted.
+    #[arg(long, env = "TLSRPT_DASHBOARD", value_name = "ADDR")]
+    pub dashboard: Option<std::net::SocketAddr>,
+
+    /// Load demo data first (several domains at different rollout stages) and serve the
+    /// dashboard, on 127.0.0.1:8080 unless --dashboard says otherwise.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// User name of the dashboard's HTTP basic login (with --dashboard-password).
+    #[arg(
+        long,
+        env = "TLSRPT_DASHBOARD_USER",
+        value_name = "NAME",
+        default_value = "admin"
+    )]
+    pub dashboard_user: String,
+
+    /// Password of the dashboard's HTTP basic login.
+    #[arg(
+        long,
+        env = "TLSRPT_DASHBOARD_PASSWORD",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub dashboard_password: Option<String>,
+
+    /// A token for the dashboard: `Authorization: Bearer TOKEN` for the API, or the
+    /// password of the basic login (any user name) in a browser.
+    #[arg(
+        long,
+        env = "TLSRPT_DASHBOARD_TOKEN",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub dashboard_token: Option<String>,
+
+    /// Serve the dashboard on a non-loopback address without a login, for when a reverse
+    /// proxy in front authenticates users.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+
+    /// Count every stored report in the verdicts, not only trusted ones (DKIM-verified
+    /// mail, token-authenticated HTTPS posts, operator imports). Forged reports can then
+    /// move a verdict.
+    #[arg(long, env = "TLSRPT_COUNT_UNTRUSTED")]
+    pub count_untrusted: bool,
+}
+
+/// `tlsrpt readiness DOMAIN`.
+#[derive(Debug, clap::Args)]
+pub struct ReadinessArgs {
+    /// The policy domain, e.g. example.com.
+    pub domain: String,
+
+    /// Print the stable JSON: {"domain","verdict","window","criteria","projection","plan",…}.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub advice: AdviceArgs,
+}
+
+/// How the advisor weighs the reports.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AdviceArgs {
+    /// Days of reports to weigh (at least 1). The window widens, up to 60 days, until
+    /// reports from two organisations are in it.
+    #[arg(long, env = "TLSRPT_WINDOW_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=400), value_name = "N")]
+    pub window_days: u32,
+
+    /// Count every stored report, not only trusted ones (DKIM-verified mail,
+    /// token-authenticated HTTPS posts, operator imports).
+    #[arg(long, env = "TLSRPT_COUNT_UNTRUSTED")]
+    pub count_untrusted: bool,
+}
+
+/// `tlsrpt export …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ExportCommand {
+    /// The readiness of one domain or of every domain, as Markdown (for a ticket or an
+    /// email), JSON (automation), CSV (a portfolio spreadsheet; cells that could be
+    /// formulas are neutralised) or a printable HTML page.
+    Readiness(ExportReadinessArgs),
+}
+
+/// `tlsrpt export readiness`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["domain", "all"])))]
+pub struct ExportReadinessArgs {
+    /// Export this domain (repeatable).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
+
+    /// Export every known domain.
+    #[arg(long)]
+    pub all: bool,
+
+    /// md, json, csv or html.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: tlsrpt_readiness::export::Format,
+
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub advice: AdviceArgs,
 }
 
 /// The IMAP accounts to read: one from the `--imap-*` options, and/or several from a file.

@@ -83,6 +83,16 @@ impl Sink for StoreSink {
             .await
             .map_err(SinkError::new)
     }
+
+    async fn record_error(&self, mailbox: &MailboxId, error: &str) {
+        if let Err(e) = self
+            .store
+            .record_mailbox_error(mailbox.as_str(), error)
+            .await
+        {
+            tracing::warn!(mailbox = %mailbox, "cannot record the mailbox error: {e}");
+        }
+    }
 }
 
 /// A message with any stored (or already stored) report counts as stored; one whose only

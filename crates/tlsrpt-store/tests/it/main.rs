@@ -8,4 +8,5 @@ mod dedupe;
 mod lease;
 mod open;
 mod rollups;
+mod sources;
 mod support;

@@ -353,6 +353,7 @@ async fn portfolio_has_every_domain_and_every_day(backend: Backend) {
 
 fn failure(mx: Option<&str>, ip: Option<&str>, result_type: &str, failed: i64) -> FailureRow {
     FailureRow {
+        day: date("2026-03-01"),
         reporter: "Alpha".into(),
         policy_type: "sts".into(),
         result_type: result_type.into(),
@@ -371,6 +372,7 @@ fn seen(
     at: (&str, &str),
 ) -> PolicySeen {
     PolicySeen {
+        day: time(at.0).date_naive(),
         reporter: reporter.into(),
         policy_type: kind.into(),
         policy_string: lines.iter().map(|l| l.to_string()).collect(),

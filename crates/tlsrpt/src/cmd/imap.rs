@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use tlsrpt_dkim::{DkimConfig, DkimVerifier};
-use tlsrpt_imap::{AccountConfig, AfterIngest, Password, TlsMode};
+use tlsrpt_imap::{AccountConfig, AfterIngest, Password, Sink as _, TlsMode};
 use tlsrpt_store::Store;
 
 use crate::cli::ImapArgs;
@@ -64,6 +64,7 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(Err(e)) => {
                 eprintln!("error: {mailbox}: {e}");
+                sink.record_error(&mailbox, &e.to_string()).await;
                 failed = true;
             }
             Err(lost) => {

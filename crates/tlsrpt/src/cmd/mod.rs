@@ -1,9 +1,11 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
 mod check;
+mod dashboard;
 mod history;
 mod imap;
 mod ingest;
+mod readiness;
 mod rejected;
 mod reports;
 mod serve;
@@ -16,7 +18,7 @@ use tlsrpt_store::Store;
 
 pub use check::{CheckArgs, CheckerArgs};
 
-use crate::cli::{Cli, Command, ImapCommand};
+use crate::cli::{Cli, Command, ExportCommand, ImapCommand};
 
 /// Runs the subcommand and returns the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -24,12 +26,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args, cli.database_url).await,
         Command::Ingest(args) => ingest::run(&open_store(cli.database_url).await?, args).await,
         Command::Imap(ImapCommand::Sync(args)) => {
-            imap::sync(&open_store(cli.database_url).await?, args).await
+            imap::sync(&open_store(cli.database_url).await?, *args).await
         }
-        Command::Serve(args) => serve::run(&open_store(cli.database_url).await?, args).await,
+        Command::Serve(args) => serve::run(&open_store(cli.database_url).await?, *args).await,
         Command::Reports(args) => reports::run(&open_store(cli.database_url).await?, args).await,
         Command::Rejected(args) => rejected::run(&open_store(cli.database_url).await?, args).await,
         Command::Stats(args) => stats::run(&open_store(cli.database_url).await?, args).await,
+        Command::Readiness(args) => {
+            readiness::run(&open_store(cli.database_url).await?, args).await
+        }
+        Command::Export(ExportCommand::Readiness(args)) => {
+            readiness::export(&open_store(cli.database_url).await?, args).await
+        }
     }
 }
 

@@ -1,6 +1,6 @@
-//! `tlsrpt serve`: the HTTPS report endpoint, the IMAP watchers and the re-check schedule
-//! of known domains, side by side, until Ctrl-C or SIGTERM; each stops cleanly on the same
-//! signal.
+//! `tlsrpt serve`: the dashboard, the HTTPS report endpoint, the IMAP watchers and the
+//! re-check schedule of known domains, side by side, until Ctrl-C or SIGTERM; each stops
+//! cleanly on the same signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use tlsrpt_web::{IngestState, TlsFiles, Tokens};
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::cmd::imap;
+use crate::cmd::{dashboard, imap};
 use crate::lease::{self, wait};
 
 /// How many domains the schedule checks at the same time.
@@ -26,9 +26,13 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    if args.listen.is_none() && accounts.is_empty() && args.check_interval == 0 {
+    if args.listen.is_none()
+        && accounts.is_empty()
+        && args.check_interval == 0
+        && dashboard::address(&args.dashboard).is_none()
+    {
         bail!(
-            "nothing to serve: give --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
+            "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
         );
     }
     let (stop, stopped) = watch::channel(false);
@@ -73,6 +77,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
+    let dashboard =
+        dashboard::start(store, &args.dashboard, &args.checker, stopped.clone()).await?;
+
     let schedule = match args.check_interval {
         0 => None,
         seconds => {
@@ -106,6 +113,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(http) = http {
         http.await.context("the HTTP server task failed")??;
+    }
+    if let Some(dashboard) = dashboard {
+        dashboard.await.context("the dashboard task failed")??;
     }
     if let Some(schedule) = schedule {
         schedule.await.context("the check schedule failed")?;

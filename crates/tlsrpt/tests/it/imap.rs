@@ -166,6 +166,14 @@ async fn wrong_credentials_give_a_clear_error() {
         "{}",
         run.stderr()
     );
+    // The failure is kept for the dashboard's sources page.
+    let store = tlsrpt_store::Store::open(sandbox.database_url())
+        .await
+        .unwrap();
+    let mailboxes = store.mailboxes().await.unwrap();
+    assert_eq!(mailboxes.len(), 1, "{mailboxes:?}");
+    let error = mailboxes[0].last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("authentication failed"), "{error}");
 }
 
 async fn killed_mid_sync_loses_and_duplicates_nothing(backend: Backend) {
