@@ -103,15 +103,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("opening {url}: {e}"));
     }
 
-    /// The visible text of the whole page.
-    pub async fn text(&self) -> String {
+    /// Waits (up to 30 s) until an element matching a CSS selector is on the page: after a
+    /// click that navigates, the new page may not have loaded yet.
+    pub async fn wait_for(&self, css: &str) {
         self.client
-            .find(Locator::Css("body"))
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
             .await
-            .expect("the page has a body")
-            .text()
-            .await
-            .expect("the body's text")
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+    }
+
+    /// The visible text of the whole page, once it has a body.
+    pub async fn text(&self) -> String {
+        self.wait_for("body").await;
+        self.text_of("body").await
     }
 
     /// The number of elements matching a CSS selector.

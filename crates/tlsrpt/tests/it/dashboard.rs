@@ -91,6 +91,7 @@ async fn a_person_reads_the_demo_dashboard_in_chromium() {
 
     // Sorting by the 30-day failure rate, largest first: the stale-MX domain comes first.
     browser.click("th a[data-sort=\"rate30\"]").await;
+    browser.wait_for("th a.sorted[data-sort=\"rate30\"]").await;
     let first = browser.attr("tbody tr[data-domain]", "data-domain").await;
     assert_eq!(first.as_deref(), Some("stale-mx.example"));
     assert!(browser.url().await.contains("sort=rate30"));
@@ -127,6 +128,7 @@ async fn a_person_reads_the_demo_dashboard_in_chromium() {
     assert!(browser.text().await.contains("Ready"));
     let before = browser.text_of("#checked-at").await;
     browser.click("#recheck").await;
+    browser.wait_for("#flash").await;
     let after_text = browser.text().await;
     assert!(
         after_text.contains("Checked just now"),

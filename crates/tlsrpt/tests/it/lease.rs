@@ -190,7 +190,14 @@ async fn one_instance_watches_a_mailbox_and_another_takes_over_when_it_dies(back
         logs,
     )
     .await;
-    assert!(holder.logged("pass done").is_some(), "{}", logs());
+    // The pass is logged as done just after its last move: wait for the line too.
+    eventually(
+        "the holder logs its pass",
+        Duration::from_secs(10),
+        async || holder.logged("pass done").is_some(),
+        logs,
+    )
+    .await;
     assert!(standby.logged("connected").is_none(), "{}", logs());
     assert_eq!(sandbox.stats_json(&[]), stats_of_files(&first));
 
