@@ -3,8 +3,10 @@
 
 use tlsrpt_report::{RejectReason, Report};
 
+use std::cell::Cell;
+
 use crate::content::{Kind, sniff};
-use crate::decompress::{gunzip, unzip};
+use crate::decompress::{Failure, gunzip, unzip};
 use crate::mail;
 
 /// Bounds on the work and memory one input may cost.
@@ -12,7 +14,8 @@ use crate::mail;
 pub struct Limits {
     /// Largest raw input (file or message) read, in bytes.
     pub max_input_bytes: usize,
-    /// Largest decompressed content of one gzip stream or zip archive, in bytes.
+    /// Largest decompressed content of one input, in bytes: all its gzip streams and zip
+    /// archives together, however they nest, so that a bomb of bombs costs no more.
     pub max_decompressed_bytes: usize,
     /// How many containers (gzip in zip in mail…) may nest.
     pub max_depth: usize,
@@ -87,9 +90,11 @@ pub fn extract(bytes: &[u8], claim: Claim, limits: &Limits) -> Vec<Found> {
         }];
     }
     let mut out = Vec::new();
+    let decompressed = Cell::new(0);
     Unpacker {
         limits,
         out: &mut out,
+        decompressed: &decompressed,
     }
     .unpack(bytes, 0, None, claim);
     if out.is_empty() {
@@ -104,6 +109,8 @@ pub fn extract(bytes: &[u8], claim: Claim, limits: &Limits) -> Vec<Found> {
 pub(crate) struct Unpacker<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) out: &'a mut Vec<Found>,
+    /// Bytes decompressed so far from the whole input, shared by nested unpackers.
+    pub(crate) decompressed: &'a Cell<usize>,
 }
 
 impl Unpacker<'_> {
@@ -120,9 +127,13 @@ impl Unpacker<'_> {
             );
             return;
         }
-        let cap = self.limits.max_decompressed_bytes;
+        let limit = self.limits.max_decompressed_bytes;
+        if self.decompressed.get() > limit {
+            return; // The input's budget is spent and that was already reported once.
+        }
+        let cap = limit - self.decompressed.get();
         match sniff(bytes) {
-            Kind::Gzip => match gunzip(bytes, cap) {
+            Kind::Gzip => match self.spend(gunzip(bytes, cap), Vec::len) {
                 Ok(inner) if sniff(&inner) == Kind::Json => {
                     self.json(&inner, Some(bytes), part, claim);
                 }
@@ -130,7 +141,9 @@ impl Unpacker<'_> {
                 Err(e) if claimed => self.reject(part, e),
                 Err(e) => self.not_report(format!("unreadable gzip attachment: {e}")),
             },
-            Kind::Zip => match unzip(bytes, cap, self.limits.max_entries) {
+            Kind::Zip => match self.spend(unzip(bytes, cap, self.limits.max_entries), |e| {
+                e.iter().map(|e| e.data.len()).sum()
+            }) {
                 Ok(entries) => {
                     if entries.is_empty() {
                         self.not_report("empty zip archive".into());
@@ -162,6 +175,31 @@ impl Unpacker<'_> {
             Kind::Unknown => {
                 self.not_report("content is neither JSON, gzip, zip nor mail".into());
             }
+        }
+    }
+
+    /// Counts the bytes a decompression produced against the input's budget, and words
+    /// its failure; once the budget is exceeded, nothing more of the input is unpacked.
+    fn spend<T>(
+        &self,
+        result: Result<T, Failure>,
+        size: impl Fn(&T) -> usize,
+    ) -> Result<T, String> {
+        match result {
+            Ok(out) => {
+                self.decompressed
+                    .set(self.decompressed.get().saturating_add(size(&out)));
+                Ok(out)
+            }
+            Err(Failure::OverCap) => {
+                self.decompressed.set(usize::MAX);
+                Err(format!(
+                    "decompressed size exceeds the limit of {} bytes (raise --max-decompressed-size \
+                 if this report is genuine)",
+                    self.limits.max_decompressed_bytes
+                ))
+            }
+            Err(Failure::Corrupt(why)) => Err(why),
         }
     }
 

@@ -24,18 +24,19 @@ impl MessageMeta {
             return Self::default();
         };
         Self {
-            message_id: message.message_id().map(str::to_owned),
-            subject: message.subject().map(str::to_owned),
-            report_domain: header_text(&message, "TLS-Report-Domain"),
+            message_id: message.message_id().and_then(printable),
+            subject: message.subject().and_then(printable),
+            report_domain: message.header_raw("TLS-Report-Domain").and_then(printable),
         }
     }
 }
 
-fn header_text(message: &Message<'_>, name: &str) -> Option<String> {
-    message
-        .header_raw(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// The header value without control characters (NUL bytes, escapes), trimmed; `None`
+/// when nothing is left.
+fn printable(value: &str) -> Option<String> {
+    let text: String = value.chars().filter(|c| !c.is_control()).collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// An mbox `From ` separator line is not part of the message.
@@ -58,36 +59,49 @@ pub(crate) fn unpack(outer: &mut Unpacker<'_>, bytes: &[u8], depth: usize) {
     };
     let marked = is_marked_tlsrpt(&message);
     let claim = if marked { Claim::Tlsrpt } else { Claim::None };
+    let limits = outer.limits;
+    if nests_deeper_than(&message, limits.max_depth) {
+        let reason = format!("MIME parts nest deeper than {} levels", limits.max_depth);
+        outer.reject(None, reason);
+        return;
+    }
+    let attachments: Vec<(String, &[u8])> = message
+        .parts
+        .iter()
+        .enumerate()
+        .filter_map(|(index, part)| {
+            let contents: &[u8] = match &part.body {
+                PartType::Binary(b) | PartType::InlineBinary(b) => b,
+                PartType::Text(t) if is_attachment_text(part) => t.as_bytes(),
+                PartType::Message(nested) => nested.raw_message(),
+                PartType::Text(_) | PartType::Html(_) | PartType::Multipart(_) => return None,
+            };
+            let name = part
+                .attachment_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("part {index}"));
+            Some((name, contents))
+        })
+        .collect();
+    if attachments.len() > limits.max_entries {
+        let reason = format!(
+            "the message has {} attachments, over the limit of {}",
+            attachments.len(),
+            limits.max_entries
+        );
+        outer.reject(None, reason);
+        return;
+    }
     let mut found = Vec::new();
     let mut inner = Unpacker {
-        limits: outer.limits,
+        limits,
         out: &mut found,
+        decompressed: outer.decompressed,
     };
-    let mut attachments = 0usize;
-    for (index, part) in message.parts.iter().enumerate() {
-        let name = part
-            .attachment_name()
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("part {index}"));
-        let contents: &[u8] = match &part.body {
-            PartType::Binary(b) | PartType::InlineBinary(b) => b,
-            PartType::Text(t) if is_attachment_text(part) => t.as_bytes(),
-            PartType::Message(nested) => nested.raw_message(),
-            PartType::Text(_) | PartType::Html(_) | PartType::Multipart(_) => continue,
-        };
-        attachments += 1;
-        if attachments > outer.limits.max_entries {
-            inner.reject(
-                None,
-                format!(
-                    "the message has more than {} attachments",
-                    outer.limits.max_entries
-                ),
-            );
-            break;
-        }
-        inner.unpack(contents, depth + 1, Some(&name), claim);
+    for (name, contents) in &attachments {
+        inner.unpack(contents, depth + 1, Some(name), claim);
     }
+    let attachments = attachments.len();
     let useful = found
         .iter()
         .filter(|f| matches!(f, Found::Report { .. } | Found::Rejected { .. }))
@@ -122,6 +136,32 @@ pub(crate) fn unpack(outer: &mut Unpacker<'_>, bytes: &[u8], depth: usize) {
             "a mail message without a TLS report attachment".into()
         });
     }
+}
+
+/// Whether some part sits inside more than `max` nested multiparts. Each part's depth is
+/// walked up its parents, at most `max + 1` steps, so the cost stays linear.
+fn nests_deeper_than(message: &Message<'_>, max: usize) -> bool {
+    let mut parent = vec![None; message.parts.len()];
+    for (index, part) in message.parts.iter().enumerate() {
+        if let PartType::Multipart(children) = &part.body {
+            for &child in children {
+                if let Some(slot) = parent.get_mut(child as usize) {
+                    *slot = Some(index);
+                }
+            }
+        }
+    }
+    (0..parent.len()).any(|mut index| {
+        let mut depth = 0;
+        while let Some(up) = parent[index] {
+            depth += 1;
+            if depth > max {
+                return true;
+            }
+            index = up;
+        }
+        false
+    })
 }
 
 /// RFC 8460 §5.3 markers: `multipart/report; report-type=tlsrpt`, the

@@ -18,6 +18,8 @@ pub struct Limits {
     pub max_policies: usize,
     /// Most `failure-details[]` entries in one report, over all its policies.
     pub max_failure_details: usize,
+    /// Longest string (value or key) anywhere in the document, in bytes.
+    pub max_string_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +28,7 @@ impl Default for Limits {
             max_bytes: 20 * 1024 * 1024,
             max_policies: 10_000,
             max_failure_details: 100_000,
+            max_string_bytes: 64 * 1024,
         }
     }
 }
@@ -65,6 +68,20 @@ pub enum RejectReason {
         found: usize,
         limit: usize,
     },
+    /// A domain name that cannot be converted to its ASCII (A-label) form.
+    #[error("{path} is not a domain name: {value:?}: {why}")]
+    InvalidDomain {
+        path: String,
+        value: String,
+        why: String,
+    },
+    /// A string longer than [`Limits::max_string_bytes`].
+    #[error("{path} is a string of {size} bytes, over the limit of {limit} bytes")]
+    StringTooLong {
+        path: String,
+        size: usize,
+        limit: usize,
+    },
     /// A document larger than [`Limits::max_bytes`].
     #[error("report JSON is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: usize, limit: usize },
@@ -96,7 +113,59 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
     let Value::Object(root) = value else {
         return Err(RejectReason::NotAnObject(type_name(&value)));
     };
+    check_strings(&mut String::new(), &root, limits.max_string_bytes)?;
     Parser { quirks, limits }.report(&root)
+}
+
+/// Rejects the first string or key longer than `limit`, naming its path. serde_json's
+/// recursion limit bounds the depth of this walk.
+fn check_strings(
+    path: &mut String,
+    map: &Map<String, Value>,
+    limit: usize,
+) -> Result<(), RejectReason> {
+    for (key, value) in map {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        if key.len() > limit {
+            path.push_str(&key.chars().take(32).collect::<String>());
+            path.push('…');
+            return Err(too_long(path, key, limit));
+        }
+        path.push_str(key);
+        check_value(path, value, limit)?;
+        path.truncate(len);
+    }
+    Ok(())
+}
+
+fn check_value(path: &mut String, value: &Value, limit: usize) -> Result<(), RejectReason> {
+    match value {
+        Value::String(s) if s.len() > limit => Err(too_long(path, s, limit)),
+        Value::Object(map) => check_strings(path, map, limit),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push('[');
+                path.push_str(&i.to_string());
+                path.push(']');
+                check_value(path, item, limit)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn too_long(path: &str, text: &str, limit: usize) -> RejectReason {
+    RejectReason::StringTooLong {
+        path: path.to_owned(),
+        size: text.len(),
+        limit,
+    }
 }
 
 struct Parser<'l> {
@@ -333,7 +402,7 @@ impl Parser<'_> {
             });
         }
         let raw_domain = match p.get("policy-domain") {
-            Some(Value::String(s)) if !normalise_domain(s).is_empty() => s,
+            Some(Value::String(s)) if !s.trim().trim_end_matches('.').is_empty() => s,
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(RejectReason::Missing(format!("{path}.policy-domain")));
             }
@@ -345,7 +414,12 @@ impl Parser<'_> {
                 ));
             }
         };
-        let policy_domain = normalise_domain(raw_domain);
+        let policy_domain =
+            normalise_domain(raw_domain).map_err(|why| RejectReason::InvalidDomain {
+                path: format!("{path}.policy-domain"),
+                value: raw_domain.clone(),
+                why,
+            })?;
         if policy_domain != *raw_domain {
             self.quirks.push(Quirk::PolicyDomainNormalised {
                 policy: index,
@@ -623,8 +697,18 @@ impl Parser<'_> {
 }
 
 /// A domain in the form reports are grouped by: trimmed, lower-case, no trailing dot.
-fn normalise_domain(domain: &str) -> String {
-    domain.trim().trim_end_matches('.').to_ascii_lowercase()
+/// Lower-cases, trims and drops the root dot; an internationalised name is turned into
+/// its A-label (`xn--…`) form, so that a homograph never looks like the domain it mimics.
+fn normalise_domain(domain: &str) -> Result<String, String> {
+    let domain = domain.trim().trim_end_matches('.');
+    if domain.is_ascii() {
+        return Ok(domain.to_ascii_lowercase());
+    }
+    match idna::domain_to_ascii(domain) {
+        Ok(ascii) if !ascii.trim_end_matches('.').is_empty() => Ok(ascii),
+        Ok(_) => Err("the name maps to nothing".into()),
+        Err(e) => Err(format!("not a valid internationalised domain name ({e})")),
+    }
 }
 
 fn wrong_type(path: &str, expected: &'static str, found: &Value) -> RejectReason {

@@ -39,7 +39,8 @@ pub enum Quirk {
     PolicyStringWhitespace { policy: usize },
     /// A `tlsa` policy-string element holding a JSON array of records (Microsoft), expanded.
     TlsaPolicyStringJsonArray { policy: usize },
-    /// `policy-domain` was not in canonical form (case, surrounding space, trailing dot).
+    /// `policy-domain` was not in canonical form (case, surrounding space, trailing dot,
+    /// or a Unicode name, kept as its `xn--` A-label).
     PolicyDomainNormalised { policy: usize, original: String },
     /// A `policy-type` that RFC 8460 does not define, kept verbatim.
     UnknownPolicyType { policy: usize, value: String },

@@ -23,6 +23,7 @@ fn limits() -> Limits {
             max_bytes: 16 << 10,
             max_policies: 4,
             max_failure_details: 8,
+            max_string_bytes: 1024,
         },
     }
 }

@@ -2,6 +2,7 @@
 //! hand-written fixture, the rejections with their exact reasons, and never-panic properties.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod hostile;
 mod props;
 mod quirks;
 mod reject;
