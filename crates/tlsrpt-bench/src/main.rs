@@ -8,7 +8,10 @@
 //!   under load; checks that every report answered 200 is stored.
 //! - `scale`: a million reports written through the store on SQLite or PostgreSQL, then
 //!   the 30-day stats and portfolio queries timed (see the `scale` module).
+//! - `profile`: the stages of file ingest beside this machine's raw limits (see the
+//!   `profile` module).
 
+mod profile;
 mod scale;
 
 use std::path::PathBuf;
@@ -59,6 +62,8 @@ enum Bench {
     },
     /// Build a large dataset through the store and time the hot queries (no binary needed).
     Scale(scale::ScaleArgs),
+    /// Time the stages of file ingest and the raw limits of this machine (no binary needed).
+    Profile(profile::ProfileArgs),
 }
 
 #[tokio::main]
@@ -90,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
             https_kill(tlsrpt, connections, Duration::from_millis(after_ms)).await
         }
         Bench::Scale(scale_args) => scale::scale(scale_args).await,
+        Bench::Profile(profile_args) => profile::profile(profile_args).await,
     }
 }
 

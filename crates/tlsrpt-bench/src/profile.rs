@@ -1,0 +1,248 @@
+//! `profile`: the stages of file ingest (extract = detect, decompress, parse; store) timed
+//! one by one on an in-memory corpus, beside the raw limits of this machine for each
+//! (gzip decompression with flate2, serde_json, SQLite single-row inserts in one
+//! transaction). Prints one `profile: WHAT|FIGURE` line per measure for `bench/run`.
+
+use std::io::Read;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use flate2::read::GzDecoder;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, Row};
+use tlsrpt_corpus::{Corpus, Format};
+use tlsrpt_ingest::{Claim, Found, extract};
+use tlsrpt_store::{Auth, Candidate, NewInput, Outcome, Raw, Store};
+
+/// Seed and domains of `bench/ingest.sh`, so that the profile runs on the same kind of corpus.
+const SEED: u64 = 8460;
+const DOMAINS: u64 = 500;
+/// The batch size of `tlsrpt ingest`.
+const BATCH: usize = 2048;
+
+#[derive(Debug, clap::Args)]
+pub struct ProfileArgs {
+    /// Reports in the corpus (half .json.gz, half mails, as bench/ingest.sh).
+    #[arg(long, default_value_t = 50_000)]
+    reports: usize,
+}
+
+pub async fn profile(args: ProfileArgs) -> anyhow::Result<()> {
+    let mut corpus = Corpus::new(SEED, DOMAINS);
+    let inputs: Vec<(Format, Vec<u8>)> = (0..args.reports)
+        .map(|i| {
+            let format = if i % 2 == 0 {
+                Format::Eml
+            } else {
+                Format::JsonGz
+            };
+            (format, corpus.next(format).bytes)
+        })
+        .collect();
+    let n = inputs.len();
+    let input_bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+
+    // Stage 1: what the reader thread does to each file (detect, unpack, parse).
+    let limits = tlsrpt_ingest::Limits::default();
+    let started = Instant::now();
+    let found: Vec<Vec<Found>> = inputs
+        .iter()
+        .map(|(_, bytes)| extract(bytes, Claim::None, &limits))
+        .collect();
+    let elapsed = started.elapsed();
+    line(
+        "stage extract (detect, decompress, parse; eml+gz)",
+        &rates(n, input_bytes, elapsed),
+    );
+
+    // Its parts, and their limits.
+    let gz: Vec<&[u8]> = inputs
+        .iter()
+        .filter(|(f, _)| *f == Format::JsonGz)
+        .map(|(_, b)| b.as_slice())
+        .collect();
+    let gz_bytes: usize = gz.iter().map(|b| b.len()).sum();
+    let started = Instant::now();
+    let jsons = gz
+        .iter()
+        .map(|bytes| {
+            let mut json = Vec::new();
+            GzDecoder::new(*bytes).read_to_end(&mut json).map(|_| json)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let elapsed = started.elapsed();
+    let json_bytes: usize = jsons.iter().map(Vec::len).sum();
+    line(
+        "limit gzip decompress (flate2 zlib-rs)",
+        &format!(
+            "{} MB/s out ({} MB/s in)",
+            mb_per_s(json_bytes, elapsed),
+            mb_per_s(gz_bytes, elapsed)
+        ),
+    );
+
+    let report_limits = tlsrpt_report::Limits::default();
+    let started = Instant::now();
+    for json in &jsons {
+        tlsrpt_report::parse(json, &report_limits)
+            .map_err(|reason| anyhow::anyhow!("generated report rejected: {reason:?}"))?;
+    }
+    let elapsed = started.elapsed();
+    line(
+        "parse only (tlsrpt_report::parse)",
+        &rates(jsons.len(), json_bytes, elapsed),
+    );
+
+    let started = Instant::now();
+    for json in &jsons {
+        serde_json::from_slice::<serde_json::Value>(json)?;
+    }
+    let elapsed = started.elapsed();
+    line(
+        "limit serde_json to Value",
+        &rates(jsons.len(), json_bytes, elapsed),
+    );
+
+    // Stage 2: what the writer does (one transaction per batch), on a fresh SQLite file.
+    let records = records(found)?;
+    ensure!(records.len() == n, "{} reports of {n}", records.len());
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("profile.db");
+    let store = Store::open(&db.display().to_string()).await?;
+    let started = Instant::now();
+    for batch in records.chunks(BATCH) {
+        let outcomes = store.write_batch(batch).await?;
+        ensure!(
+            outcomes.iter().all(|o| *o == Outcome::Stored),
+            "not all stored"
+        );
+    }
+    let elapsed = started.elapsed();
+    store.close().await;
+    let rows = count_rows(&db).await?;
+    line(
+        "stage store (write_batch, SQLite)",
+        &format!(
+            "{:.0} reports/s, {:.0} rows/s ({:.1} rows per report)",
+            n as f64 / elapsed.as_secs_f64(),
+            rows as f64 / elapsed.as_secs_f64(),
+            rows as f64 / n as f64
+        ),
+    );
+
+    let limit_rows = rows.max(10_000);
+    let elapsed = sqlite_limit(&dir.path().join("limit.db"), limit_rows).await?;
+    line(
+        "limit SQLite inserts, one transaction",
+        &format!(
+            "{:.0} rows/s (4 columns, 1 index)",
+            limit_rows as f64 / elapsed.as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+/// The records `tlsrpt ingest` would write for the extracted reports (as tlsrpt-intake
+/// builds them: the reporter's gzip kept as is, the JSON compressed otherwise).
+fn records(found: Vec<Vec<Found>>) -> anyhow::Result<Vec<NewInput>> {
+    let mut records = Vec::new();
+    for (i, found) in found.into_iter().enumerate() {
+        for found in found {
+            let Found::Report {
+                part,
+                report,
+                json,
+                gzip,
+            } = found
+            else {
+                anyhow::bail!("input {i} is not a report: {found:?}");
+            };
+            let raw_json = match gzip {
+                Some(gzip) => Raw::from_gzip(gzip, json.len() as u64),
+                None => Raw::compress(&json, json.len() as u64),
+            };
+            records.push(NewInput {
+                source: "file",
+                locator: format!("profile/{i}"),
+                part,
+                message_id: None,
+                received_at: report.date_range.end.timestamp() + 3600,
+                candidate: Candidate::Report {
+                    report,
+                    raw_json,
+                    auth: Auth::Operator,
+                },
+            });
+        }
+    }
+    Ok(records)
+}
+
+/// Rows in every table of the SQLite database at `db`.
+async fn count_rows(db: &std::path::Path) -> anyhow::Result<u64> {
+    let mut conn = SqliteConnectOptions::new().filename(db).connect().await?;
+    let tables: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(&mut conn)
+    .await?
+    .iter()
+    .map(|row| row.get(0))
+    .collect();
+    let mut rows = 0u64;
+    for table in tables {
+        // The table names come from sqlite_master, quoted.
+        let sql = sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{table}\""));
+        let count: i64 = sqlx::query(sql).fetch_one(&mut conn).await?.get(0);
+        rows += count as u64;
+    }
+    Ok(rows)
+}
+
+/// Inserts `rows` rows one statement at a time in one transaction, with the store's
+/// settings (WAL, synchronous NORMAL); the time of the inserts and the commit.
+async fn sqlite_limit(db: &std::path::Path, rows: u64) -> anyhow::Result<Duration> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(db)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    let mut conn = options.connect().await.context("limit database")?;
+    sqlx::query(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, domain TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL)",
+    )
+    .execute(&mut conn)
+    .await?;
+    sqlx::query("CREATE INDEX t_domain_day ON t (domain, day)")
+        .execute(&mut conn)
+        .await?;
+    let started = Instant::now();
+    let mut tx = conn.begin().await?;
+    for i in 0..rows {
+        sqlx::query("INSERT INTO t (domain, day, count) VALUES (?, ?, ?)")
+            .bind(format!("domain{}.example", i % 500))
+            .bind((i / 500) as i64)
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(started.elapsed())
+}
+
+fn mb_per_s(bytes: usize, elapsed: Duration) -> String {
+    format!("{:.0}", bytes as f64 / 1e6 / elapsed.as_secs_f64())
+}
+
+fn rates(reports: usize, bytes: usize, elapsed: Duration) -> String {
+    format!(
+        "{:.0} reports/s, {} MB/s",
+        reports as f64 / elapsed.as_secs_f64(),
+        mb_per_s(bytes, elapsed)
+    )
+}
+
+fn line(what: &str, figure: &str) {
+    println!("profile: {what}|{figure}");
+}
