@@ -6,6 +6,8 @@
 # after start computes and caches every domain's verdict; its time is printed separately
 # ("cold"), then the cache is warm, as in a running `tlsrpt serve`.
 #   bench/dashboard.sh [REPORTS] [RUNS]   (defaults: 1000000 30)
+# SCALE_RUNS=N also times the store's stats and portfolio queries N times on the same
+# dataset (as bench/scale.sh does), before the pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reports="${1:-1000000}"
@@ -23,7 +25,7 @@ trap cleanup EXIT
 
 echo "== building the dataset: $reports reports, ${DOMAINS:-1000} domains, ${DAYS:-400} days" >&2
 "$target/tlsrpt-bench" scale --backend sqlite --reports "$reports" --domains "${DOMAINS:-1000}" \
-    --days "${DAYS:-400}" --runs 1 --keep-in "$dir" >&2
+    --days "${DAYS:-400}" --runs "${SCALE_RUNS:-1}" --keep-in "$dir"
 db="$dir/scale.db"
 domain="$(sqlite3 "$db" "SELECT policy_domain FROM domain_activity ORDER BY trusted_reports DESC LIMIT 1" 2>/dev/null \
     || "$target/tlsrpt" --database-url "$db" stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["policy_domain"])')"
