@@ -126,6 +126,20 @@ async fn rejected_inputs_and_sources_are_listed(backend: Backend) {
     let sources = demo.get("/sources").await;
     assert!(sources.contains("<td>demo</td>"), "{sources}");
     assert!(sources.contains("<td>imap</td>"));
+    // Both pages export as tables; CSV cells cannot start a formula.
+    let csv = demo.get("/export/rejected.csv").await;
+    assert!(csv.starts_with("id,received,source,locator,part,outcome,reason,size\r\n"));
+    assert!(csv.contains("gzip: invalid header"), "{csv}");
+    let markdown = demo.get("/export/sources.md").await;
+    assert!(markdown.contains("| demo |"), "{markdown}");
+    let json: serde_json::Value =
+        serde_json::from_str(&demo.get("/export/sources.json").await).unwrap();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["source"] == "imap")
+    );
 }
 
 async fn report_strings_are_rendered_as_text(backend: Backend) {

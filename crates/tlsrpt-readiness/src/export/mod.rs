@@ -13,10 +13,12 @@ use crate::assessment::Assessment;
 mod csv;
 mod html;
 mod markdown;
+mod table;
 
 pub use csv::{CSV_COLUMNS, to_csv};
 pub use html::to_html;
 pub use markdown::to_markdown;
+pub use table::table;
 
 /// A JSON array of the assessments, pretty-printed; the shape of each element is the
 /// stable interface described on [`Assessment`]. For one domain's bare object (the
