@@ -2,14 +2,14 @@
 //! script, no framing, no sniffing, and no referrer sent to other sites (same-origin: a
 //! `no-referrer` policy would make browsers send `Origin: null` on our own forms).
 
-/// The policy of the standalone printable export: its styles are inline, it has no script.
-pub const EXPORT_CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
-
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+/// The policy of the standalone printable export: its styles are inline, it has no script.
+pub const EXPORT_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Scripts and styles come from our own `/static/` only; nothing may frame the pages.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \

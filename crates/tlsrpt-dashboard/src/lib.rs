@@ -2,8 +2,9 @@
 //! readiness exports, over the stored reports and the live checks. Fully offline: the
 //! templates and assets are compiled into the binary.
 //!
-//! Every page and API answer is computed from the store at request time, through
-//! [`advisor`], so the dashboard, the API, the exports and the CLI always agree.
+//! Every verdict comes from the store through [`advisor`], so the dashboard, the API, the
+//! exports and the CLI always agree. Domain pages assess at request time; the portfolio
+//! reads verdicts cached per domain, recomputed as soon as a report or a check arrives.
 
 pub mod access;
 pub mod advisor;
