@@ -193,9 +193,12 @@ pub async fn verdicts(
             .last_checked_at
             .map(|checked| checked + check_life)
             .is_some_and(|expiry| expiry <= now && at < expiry);
+        // A time from the future (a clock that was ahead, an imported timestamp) cannot
+        // be newer than a verdict computed now: it must not make every view recompute.
+        let newer = |t: DateTime<Utc>| t <= now && at <= t;
         at < midnight
-            || inputs.last_ingested_at.is_some_and(|t| at <= t)
-            || inputs.last_checked_at.is_some_and(|t| at <= t)
+            || inputs.last_ingested_at.is_some_and(newer)
+            || inputs.last_checked_at.is_some_and(newer)
             || expired_check
     };
     let mut fresh = Vec::new();
