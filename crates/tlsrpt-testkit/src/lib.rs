@@ -5,7 +5,10 @@
 //! skip their real part.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backends;
 pub mod browser;
 pub mod dns;
 pub mod dovecot;
 pub mod postgres;
+
+pub use backends::Backend;

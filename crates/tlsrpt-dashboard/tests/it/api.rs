@@ -6,7 +6,7 @@ use axum::http::{Request, StatusCode, header};
 use crate::support::{Backend, Demo, on_both_backends};
 
 on_both_backends!(
-    the_readiness_json_has_its_stable_keys,
+    async: the_readiness_json_has_its_stable_keys,
     exports_come_in_four_formats_with_the_same_verdicts,
 );
 

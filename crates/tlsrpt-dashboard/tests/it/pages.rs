@@ -8,7 +8,7 @@ use tlsrpt_store::{Auth, Candidate, NewInput, Raw};
 use crate::support::{Backend, Demo, on_both_backends};
 
 on_both_backends!(
-    the_portfolio_lists_every_demo_domain_with_its_verdict,
+    async: the_portfolio_lists_every_demo_domain_with_its_verdict,
     the_domain_page_shows_verdict_checklist_projection_and_evidence,
     a_report_opens_in_its_parsed_view_with_the_raw_json,
     rejected_inputs_and_sources_are_listed,

@@ -10,35 +10,8 @@ use tlsrpt_readiness::Thresholds;
 use tlsrpt_store::Store;
 use tower::ServiceExt as _;
 
-/// The database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with the
-/// tests `sqlite` and `postgres`.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::support::Backend;
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$test(Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$test(Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use tlsrpt_testkit::Backend;
+pub(crate) use tlsrpt_testkit::on_both_backends;
 
 /// A store with the demo data, and the dashboard's router over it.
 pub struct Demo {

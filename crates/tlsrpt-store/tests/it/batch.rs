@@ -9,7 +9,7 @@ use crate::support::{
 };
 
 on_both_backends!(
-    after_a_batch_every_row_is_there,
+    async: after_a_batch_every_row_is_there,
     a_failing_batch_leaves_nothing_behind,
     report_json_gives_back_the_original_bytes,
     rejected_bytes_round_trip_and_the_list_is_newest_first,

@@ -7,7 +7,7 @@ use tlsrpt_store::{Auth, Candidate, NewCheck};
 use crate::support::{Backend, TempStore, input, on_both_backends, report_json};
 
 on_both_backends!(
-    checks_round_trip_and_list_newest_first,
+    async: checks_round_trip_and_list_newest_first,
     latest_checks_has_one_per_domain,
     known_domains_include_trusted_report_domains_only,
 );

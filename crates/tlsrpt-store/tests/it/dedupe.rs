@@ -8,7 +8,7 @@ use crate::support::{
 };
 
 on_both_backends!(
-    a_report_twice_in_one_batch_is_stored_then_duplicate,
+    async: a_report_twice_in_one_batch_is_stored_then_duplicate,
     a_report_in_a_later_batch_is_a_duplicate,
     the_same_report_id_from_another_organization_is_another_report,
     outcomes_follow_the_batch_order_across_statement_chunks,

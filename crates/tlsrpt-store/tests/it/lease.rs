@@ -6,7 +6,7 @@ use tlsrpt_store::{LEASE_CLASS, Store};
 use crate::support::{Backend, TempStore, on_both_backends};
 
 on_both_backends!(
-    a_held_lease_is_refused_until_dropped,
+    async: a_held_lease_is_refused_until_dropped,
     different_mailboxes_do_not_block_each_other,
     a_lost_lease_is_reported,
 );

@@ -8,7 +8,7 @@ use tlsrpt_store::{Outcome, Store, StoreError};
 use crate::support::{Backend, TempStore, input, on_both_backends, path_in, report_json, totals};
 
 on_both_backends!(
-    reopening_keeps_the_data_and_the_schema,
+    async: reopening_keeps_the_data_and_the_schema,
     two_handles_on_one_database_share_the_data,
 );
 

@@ -13,7 +13,7 @@ use tlsrpt_store::{
 use crate::support::{Backend, TempStore, input, on_both_backends};
 
 on_both_backends!(
-    domain_daily_sums_each_key_once_per_report,
+    async: domain_daily_sums_each_key_once_per_report,
     portfolio_has_every_domain_and_every_day,
     failure_rows_and_policies_seen_read_one_domain,
     stats_read_the_rollups,

@@ -6,7 +6,7 @@ use tlsrpt_store::{Candidate, NewInput, SourceSummary};
 use crate::support::{Backend, TempStore, input, on_both_backends, rejected, report_json};
 
 on_both_backends!(
-    inputs_are_counted_per_source_and_outcome,
+    async: inputs_are_counted_per_source_and_outcome,
     a_mailbox_error_is_kept_until_the_next_successful_sync,
 );
 

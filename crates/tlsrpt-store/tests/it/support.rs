@@ -9,35 +9,8 @@ use sqlx::{AssertSqlSafe, Row as _};
 use tlsrpt_ingest::{Claim, Found, Limits, extract};
 use tlsrpt_store::{Auth, Candidate, DomainStats, NewInput, Raw, StatsFilter, Store};
 
-/// The database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with the
-/// tests `sqlite` and `postgres` that run it on each backend.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::support::Backend;
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$test(Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$test(Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use tlsrpt_testkit::Backend;
+pub(crate) use tlsrpt_testkit::on_both_backends;
 
 /// A store on a fresh database of its own.
 pub struct TempStore {

@@ -14,7 +14,8 @@ use tlsrpt_watch::stored_changes;
 use crate::support::{Cert, Respond, Scenario, Smtp, pki};
 use crate::{Backend, on_both_backends, store, watcher};
 
-on_both_backends!(changes_between_checks_are_reported_and_stored);
+on_both_backends!(
+    async multi_thread: changes_between_checks_are_reported_and_stored);
 
 fn kinds(changes: &[Change]) -> Vec<&'static str> {
     changes.iter().map(|c| c.kind.as_str()).collect()

@@ -12,35 +12,8 @@ use tlsrpt_check::Checker;
 use tlsrpt_store::Store;
 use tlsrpt_watch::Watcher;
 
-/// The database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Generates, for each named `async fn NAME(backend: Backend)`, a module `NAME` with the
-/// tests `sqlite` and `postgres` that run it on each backend.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::Backend;
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$test(Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$test(Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use tlsrpt_testkit::Backend;
+pub(crate) use tlsrpt_testkit::on_both_backends;
 
 /// A store on a fresh database; the directory holds the SQLite file until dropped.
 pub async fn store(backend: Backend) -> (Store, tempfile::TempDir) {

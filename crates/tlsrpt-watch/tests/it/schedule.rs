@@ -8,7 +8,8 @@ use tlsrpt_check::Verdict;
 use crate::support::Scenario;
 use crate::{Backend, on_both_backends, store, watcher};
 
-on_both_backends!(the_schedule_rechecks_known_domains_until_stopped);
+on_both_backends!(
+    async multi_thread: the_schedule_rechecks_known_domains_until_stopped);
 
 async fn the_schedule_rechecks_known_domains_until_stopped(backend: Backend) {
     let (store, _dir) = store(backend).await;

@@ -8,55 +8,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// The database a test runs the binary on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file in the sandbox.
-    Sqlite,
-    /// A fresh database of its own on the test binary's PostgreSQL.
-    Postgres,
-}
-
-/// Generates, for each named `fn NAME(backend: Backend)`, a module `NAME` with the tests
-/// `sqlite` and `postgres` that run it on each backend. `async` before the names does the
-/// same for `async fn`s, as tokio tests.
-macro_rules! on_both_backends {
-    (async: $($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::support::Backend;
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$test(Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$test(Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::support::Backend;
-
-                #[test]
-                fn sqlite() {
-                    super::$test(Backend::Sqlite);
-                }
-
-                #[test]
-                fn postgres() {
-                    super::$test(Backend::Postgres);
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use tlsrpt_testkit::Backend;
+pub(crate) use tlsrpt_testkit::on_both_backends;
 
 /// A temporary directory holding the inputs of one test, and its database: a SQLite file
 /// in the directory, or a fresh PostgreSQL database.
