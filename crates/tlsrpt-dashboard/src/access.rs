@@ -64,6 +64,27 @@ impl Access {
     }
 }
 
+/// Who is acting, for the record (e.g. who acknowledged an alert): the basic
+/// authentication user name, "token" for a bearer token, or "dashboard" without a login.
+/// Only meaningful behind [`require`], which has checked the credentials.
+pub fn user_name(headers: &HeaderMap) -> String {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    match given {
+        Some(value) if value.starts_with("Bearer ") => "token".to_owned(),
+        Some(value) => basic_credentials(value)
+            .map(|(user, _)| user)
+            .filter(|user| !user.is_empty())
+            .map_or_else(
+                || "dashboard".to_owned(),
+                |user| user.chars().take(64).collect(),
+            ),
+        None => "dashboard".to_owned(),
+    }
+}
+
 /// Constant-time equality of two secrets (the length may leak, the content does not).
 fn same(given: &str, expected: &str) -> bool {
     given.as_bytes().ct_eq(expected.as_bytes()).into()

@@ -21,6 +21,14 @@ fn reply(result: Result<Value, Failure>) -> Response {
     }
 }
 
+/// Whether the request says its body is JSON: a cross-site form cannot send that.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Response {
     let (content_type, body) = assets::file("openapi.json").unwrap_or(("application/json", "{}"));
@@ -142,11 +150,7 @@ pub async fn recheck(
     Path(domain): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let json_request = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json_request {
+    if !is_json(&headers) {
         return Failure::BadRequest("send Content-Type: application/json".into()).json();
     }
     match pages::run_check(&dashboard, &domain).await {
@@ -220,6 +224,71 @@ pub async fn sources(State(dashboard): State<Dashboard>) -> Response {
                 "sources": store.source_summary().await?,
                 "mailboxes": store.mailboxes().await?,
             }))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/v1/alerts`: the open alerts, open first then newest (`?state=all` adds the
+/// resolved ones, `?domain=` narrows to one domain).
+pub async fn alerts(
+    State(dashboard): State<Dashboard>,
+    Query(params): Query<pages::AlertsParams>,
+) -> Response {
+    reply(async { Ok(json!(pages::list_alerts(&dashboard, &params).await?)) }.await)
+}
+
+/// `GET /api/v1/alerts/{id}`: one alert with its notifications.
+pub async fn alert(State(dashboard): State<Dashboard>, Path(id): Path<i64>) -> Response {
+    reply(
+        async {
+            let store = dashboard.store();
+            let alert = store
+                .alert(id)
+                .await?
+                .ok_or_else(|| Failure::NotFound(format!("there is no alert {id}")))?;
+            Ok(json!({ "alert": alert, "deliveries": store.deliveries(id).await? }))
+        }
+        .await,
+    )
+}
+
+/// The body of `POST /api/v1/alerts/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct AlertAction {
+    /// `ack`, `snooze` or `wake`.
+    action: String,
+    /// For `snooze`: how long (1 to 2160); 24 when absent.
+    #[serde(default)]
+    hours: Option<i64>,
+}
+
+/// `POST /api/v1/alerts/{id}`: acknowledge, snooze or wake an alert. JSON only, like the
+/// other state-changing calls, so a cross-site form cannot send it.
+pub async fn act(
+    State(dashboard): State<Dashboard>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !is_json(&headers) {
+        return Failure::BadRequest("send Content-Type: application/json".into()).json();
+    }
+    let action: AlertAction = match serde_json::from_slice(&body) {
+        Ok(action) => action,
+        Err(e) => {
+            return Failure::BadRequest(format!(
+                "expected {{\"action\": \"ack\" | \"snooze\" | \"wake\", \"hours\": N}}: {e}"
+            ))
+            .json();
+        }
+    };
+    let by = crate::access::user_name(&headers);
+    reply(
+        async {
+            pages::apply_alert_action(&dashboard, id, &action.action, action.hours, &by).await?;
+            let alert = dashboard.store().alert(id).await?;
+            Ok(json!({ "alert": alert }))
         }
         .await,
     )

@@ -13,12 +13,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use tlsrpt_check::DomainReport;
 use tlsrpt_readiness::{Assessment, Breakdown};
+use tlsrpt_store::AlertQuery;
 
 use crate::chart::{self, DaySessions, StackedChart};
 use crate::error::Failure;
 use crate::{Dashboard, advisor, text};
 
-use super::{urlencode, verdict_label};
+use super::{AlertRow, urlencode, verdict_label};
 
 #[derive(Debug, Clone)]
 pub struct CriterionView {
@@ -158,6 +159,7 @@ pub struct DomainPage {
     live: Option<LiveView>,
     changes: Vec<ChangeView>,
     reports: Vec<ReportRow>,
+    alerts: Vec<AlertRow>,
     csrf: String,
 }
 
@@ -317,6 +319,16 @@ pub async fn domain(
             trusted: r.trusted,
         })
         .collect();
+    let alerts = store
+        .alerts(&AlertQuery {
+            domain: Some(domain.clone()),
+            open_only: true,
+            limit: 50,
+        })
+        .await?
+        .iter()
+        .map(|a| AlertRow::new(a, now))
+        .collect();
 
     Ok(DomainPage {
         verdict: assessment.verdict.as_str(),
@@ -368,6 +380,7 @@ pub async fn domain(
         live: evidence.live_check.as_ref().map(|r| live_view(r, now)),
         changes,
         reports,
+        alerts,
         csrf: dashboard.inner.csrf.token().to_owned(),
         domain,
     })

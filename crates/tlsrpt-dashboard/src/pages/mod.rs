@@ -1,7 +1,8 @@
-//! The server-rendered pages: the portfolio, one domain, one report, rejected inputs and
-//! the ingest sources. Handlers gather data into view structs; the askama templates in
-//! `web/templates/` only lay them out, escaping every string.
+//! The server-rendered pages: the portfolio, one domain, one report, rejected inputs,
+//! the ingest sources and the alerts. Handlers gather data into view structs; the askama
+//! templates in `web/templates/` only lay them out, escaping every string.
 
+mod alerts;
 mod domain;
 mod inputs;
 mod portfolio;
@@ -9,6 +10,8 @@ mod report;
 
 use tlsrpt_readiness::Verdict;
 
+pub(crate) use alerts::{AlertRow, apply as apply_alert_action, list as list_alerts};
+pub use alerts::{AlertsParams, act, alert, alerts};
 pub use domain::{domain, recheck, run_check};
 pub use inputs::{rejected, sources};
 pub use portfolio::{portfolio, portfolio_rows};
