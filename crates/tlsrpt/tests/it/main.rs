@@ -5,6 +5,7 @@
 mod bad_input;
 mod check_history;
 mod compose;
+mod control_chars;
 mod corpus;
 mod dashboard;
 mod database;
