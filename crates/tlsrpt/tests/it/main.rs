@@ -11,6 +11,7 @@ mod corpus;
 mod dashboard;
 mod database;
 mod duplicates;
+mod forged;
 mod help;
 mod https;
 mod imap;
