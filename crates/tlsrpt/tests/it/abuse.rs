@@ -1,7 +1,7 @@
 //! Abuse of the report endpoint, against the real `tlsrpt serve` over TCP: rate limits per
 //! address and per token (429 with Retry-After, nothing stored), `X-Forwarded-For` only
 //! from a trusted proxy, a 2 GB Content-Length, slowloris headers and bodies (plain and
-//! TLS), and a normal POST beside 200 slow connections.
+//! TLS), a normal POST beside 200 slow connections, and the bound on connections.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Child;
@@ -367,8 +367,6 @@ async fn slowloris_headers_and_bodies_are_cut_off_within_the_timeout() {
     assert_cut("headers, one byte a second", &answer, lasted, 2);
     let (answer, lasted) = trickle(connect().await, Vec::new()).await;
     assert_cut("a silent connection", &answer, lasted, 2);
-    let mut slow_body = SLOW_HEAD.to_vec();
-    slow_body.extend_from_slice(&[b' '; 100]);
     let mut stream = connect().await;
     stream.write_all(SLOW_HEAD).await.unwrap();
     let (answer, lasted) = trickle(stream, vec![b' '; 100]).await;
@@ -421,4 +419,29 @@ async fn a_normal_post_succeeds_beside_200_slow_connections() {
         }
     }
     assert_eq!(open, 200);
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_wait_for_a_free_slot() {
+    let sandbox = Sandbox::new();
+    let server = start_plain(
+        &sandbox,
+        &["--max-connections", "2", "--request-timeout", "2"],
+    );
+    // Two silent clients take both slots until the header timeout frees them.
+    let _silent = [
+        connect_from(server.port, [127, 0, 0, 60]).await,
+        connect_from(server.port, [127, 0, 0, 61]).await,
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let reply = post_report(server.port, [127, 0, 0, 62], "/tlsrpt", "queued-1", &[]).await;
+    let waited = started.elapsed();
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "served before a slot was free: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(6), "{waited:?}");
+    assert_eq!(stored_ids(&sandbox), ["queued-1"]);
 }
