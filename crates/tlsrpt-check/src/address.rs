@@ -37,6 +37,17 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         return v4_reason(v4).map(|_| "IPv4-mapped non-public address");
     }
     let s = ip.segments();
+    let o = ip.octets();
+    // Forms that carry an IPv4 address and reach it through a translator or tunnel: they
+    // are as public as the address they carry.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let v4 = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+        return v4_reason(v4).map(|_| "NAT64 (64:ff9b::/96) form of a non-public IPv4 address");
+    }
+    if s[0] == 0x2002 {
+        let v4 = Ipv4Addr::new(o[2], o[3], o[4], o[5]);
+        return v4_reason(v4).map(|_| "6to4 (2002::/16) form of a non-public IPv4 address");
+    }
     if ip.is_unspecified() {
         Some("unspecified")
     } else if ip.is_loopback() {
@@ -53,6 +64,11 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         Some("documentation (2001:db8::/32)")
     } else if s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0 {
         Some("discard-only (100::/64)")
+    } else if s[0] == 0x0064 && s[1] == 0xff9b {
+        Some("local-use NAT64 (64:ff9b:1::/48)")
+    } else if s[0] == 0x2001 && s[1] < 0x0200 {
+        // Teredo (2001::/32, an obfuscated IPv4 address), benchmarking, ORCHID, …
+        Some("IETF protocol assignment (2001::/23, Teredo included)")
     } else if s[0] & 0xe000 != 0x2000 {
         Some("not in global unicast space (2000::/3)")
     } else {
@@ -90,7 +106,60 @@ mod tests {
             ("2001:db8::1", Some("documentation (2001:db8::/32)")),
             ("::ffff:10.0.0.1", Some("IPv4-mapped non-public address")),
             ("::ffff:8.8.8.8", None),
+            (
+                "::ffff:169.254.169.254",
+                Some("IPv4-mapped non-public address"),
+            ),
             ("2a00:1450:4001::1", None),
+            // IPv4-compatible (deprecated) and SIIT-translated forms sit outside 2000::/3.
+            (
+                "::127.0.0.1",
+                Some("not in global unicast space (2000::/3)"),
+            ),
+            (
+                "::ffff:0:127.0.0.1",
+                Some("not in global unicast space (2000::/3)"),
+            ),
+            // NAT64 and 6to4 forms are judged by the IPv4 address they carry.
+            (
+                "64:ff9b::127.0.0.1",
+                Some("NAT64 (64:ff9b::/96) form of a non-public IPv4 address"),
+            ),
+            (
+                "64:ff9b::10.0.0.1",
+                Some("NAT64 (64:ff9b::/96) form of a non-public IPv4 address"),
+            ),
+            (
+                "64:ff9b::a9fe:a9fe",
+                Some("NAT64 (64:ff9b::/96) form of a non-public IPv4 address"),
+            ),
+            ("64:ff9b::8.8.8.8", None),
+            (
+                "64:ff9b:1::10.0.0.1",
+                Some("local-use NAT64 (64:ff9b:1::/48)"),
+            ),
+            (
+                "2002:7f00:1::",
+                Some("6to4 (2002::/16) form of a non-public IPv4 address"),
+            ),
+            (
+                "2002:c0a8:101::1",
+                Some("6to4 (2002::/16) form of a non-public IPv4 address"),
+            ),
+            (
+                "2002:a9fe:a9fe::",
+                Some("6to4 (2002::/16) form of a non-public IPv4 address"),
+            ),
+            ("2002:808:808::1", None),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                Some("IETF protocol assignment (2001::/23, Teredo included)"),
+            ),
+            (
+                "2001:2::1",
+                Some("IETF protocol assignment (2001::/23, Teredo included)"),
+            ),
+            ("2001:4860:4860::8888", None),
         ];
         for (ip, want) in cases {
             let ip: IpAddr = ip.parse().expect("test address parses");

@@ -206,7 +206,7 @@ impl Unpacker<'_> {
     fn json(&mut self, bytes: &[u8], gzip: Option<&[u8]>, part: Option<&str>, claim: Claim) {
         match tlsrpt_report::parse(bytes, &self.limits.report) {
             Ok(report) => self.out.push(Found::Report {
-                part: part.map(str::to_owned),
+                part: part.map(part_name),
                 report: Box::new(report),
                 json: bytes.to_vec(),
                 gzip: gzip.map(<[u8]>::to_vec),
@@ -224,7 +224,7 @@ impl Unpacker<'_> {
 
     pub(crate) fn reject(&mut self, part: Option<&str>, reason: String) {
         self.out.push(Found::Rejected {
-            part: part.map(str::to_owned),
+            part: part.map(part_name),
             reason,
         });
     }
@@ -232,6 +232,14 @@ impl Unpacker<'_> {
     pub(crate) fn not_report(&mut self, reason: String) {
         self.out.push(Found::NotReport { reason });
     }
+}
+
+/// An archive entry or attachment name as stored: control characters (NUL above all,
+/// which databases refuse in text) become U+FFFD.
+fn part_name(part: &str) -> String {
+    part.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 fn mentions_report_keys(bytes: &[u8]) -> bool {

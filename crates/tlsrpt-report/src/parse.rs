@@ -110,21 +110,38 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
                 offset: utf8.valid_up_to(),
             },
         })?;
-    let Value::Object(root) = value else {
+    let Value::Object(mut root) = value else {
         return Err(RejectReason::NotAnObject(type_name(&value)));
     };
-    check_strings(&mut String::new(), &root, limits.max_string_bytes)?;
+    let mut nul = NulFound::default();
+    vet_strings(
+        &mut String::new(),
+        &mut root,
+        limits.max_string_bytes,
+        &mut nul,
+    )?;
+    quirks.extend(nul.quirk());
     Parser { quirks, limits }.report(&root)
 }
 
-/// Rejects the first string or key longer than `limit`, naming its path. serde_json's
-/// recursion limit bounds the depth of this walk.
-fn check_strings(
+/// Rejects the first string or key longer than `limit`, naming its path, and replaces
+/// every NUL character in strings and keys with U+FFFD, counting the strings changed:
+/// databases cannot store NUL in text (PostgreSQL refuses it), and no field of a TLS report
+/// needs one. The original bytes are stored unchanged. serde_json's recursion limit
+/// bounds the depth of this walk.
+fn vet_strings(
     path: &mut String,
-    map: &Map<String, Value>,
+    map: &mut Map<String, Value>,
     limit: usize,
+    nul: &mut NulFound,
 ) -> Result<(), RejectReason> {
-    for (key, value) in map {
+    if map.keys().any(|k| k.contains('\0')) {
+        for (key, value) in std::mem::take(map) {
+            let key = nul.clean(path, &key).unwrap_or(key);
+            map.insert(key, value);
+        }
+    }
+    for (key, value) in map.iter_mut() {
         let len = path.len();
         if !path.is_empty() {
             path.push('.');
@@ -135,28 +152,71 @@ fn check_strings(
             return Err(too_long(path, key, limit));
         }
         path.push_str(key);
-        check_value(path, value, limit)?;
+        vet_value(path, value, limit, nul)?;
         path.truncate(len);
     }
     Ok(())
 }
 
-fn check_value(path: &mut String, value: &Value, limit: usize) -> Result<(), RejectReason> {
+fn vet_value(
+    path: &mut String,
+    value: &mut Value,
+    limit: usize,
+    nul: &mut NulFound,
+) -> Result<(), RejectReason> {
     match value {
         Value::String(s) if s.len() > limit => Err(too_long(path, s, limit)),
-        Value::Object(map) => check_strings(path, map, limit),
+        Value::String(s) => {
+            if let Some(clean) = nul.clean(path, s) {
+                *s = clean;
+            }
+            Ok(())
+        }
+        Value::Object(map) => vet_strings(path, map, limit, nul),
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.iter_mut().enumerate() {
                 let len = path.len();
                 path.push('[');
                 path.push_str(&i.to_string());
                 path.push(']');
-                check_value(path, item, limit)?;
+                vet_value(path, item, limit, nul)?;
                 path.truncate(len);
             }
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// The strings in which NUL characters were replaced: how many, and the first one's path.
+#[derive(Default)]
+struct NulFound {
+    first: Option<String>,
+    strings: usize,
+}
+
+impl NulFound {
+    /// `text` with its NUL characters replaced, or `None` when it has none.
+    fn clean(&mut self, path: &str, text: &str) -> Option<String> {
+        if !text.contains('\0') {
+            return None;
+        }
+        self.strings += 1;
+        if self.first.is_none() {
+            self.first = Some(if path.is_empty() {
+                "(top level key)".to_owned()
+            } else {
+                path.to_owned()
+            });
+        }
+        Some(text.replace('\0', "\u{FFFD}"))
+    }
+
+    fn quirk(self) -> Option<Quirk> {
+        self.first.map(|first| Quirk::NulCharacters {
+            first,
+            strings: self.strings,
+        })
     }
 }
 

@@ -63,6 +63,9 @@ pub enum Quirk {
     IgnoredField { path: String, reason: String },
     /// A key RFC 8460 does not define, kept in the original bytes.
     UnknownField { path: String },
+    /// NUL characters (`\u0000`) in `strings` strings or keys, the first at `first`, were
+    /// replaced with U+FFFD: no database stores NUL in text. The original bytes are kept.
+    NulCharacters { first: String, strings: usize },
 }
 
 impl Quirk {
@@ -88,6 +91,7 @@ impl Quirk {
             Self::CountAsString { .. } => "count-as-string",
             Self::IgnoredField { .. } => "ignored-field",
             Self::UnknownField { .. } => "unknown-field",
+            Self::NulCharacters { .. } => "nul-characters",
         }
     }
 }
@@ -155,6 +159,10 @@ impl fmt::Display for Quirk {
             Self::CountAsString { path } => write!(f, "{path} is a string, not a number"),
             Self::IgnoredField { path, reason } => write!(f, "{path} ignored: {reason}"),
             Self::UnknownField { path } => write!(f, "{path} is not an RFC 8460 key"),
+            Self::NulCharacters { first, strings } => write!(
+                f,
+                "{strings} string(s) held NUL characters, replaced with U+FFFD (the first at {first})"
+            ),
         }
     }
 }

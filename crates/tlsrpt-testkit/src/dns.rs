@@ -1,8 +1,11 @@
 //! An in-process authoritative DNS server (hickory-server) on a random loopback port, UDP
-//! and TCP, serving a zone that can also answer SERVFAIL or stay silent for chosen names.
+//! and TCP, serving a zone that can also answer SERVFAIL, stay silent, or change its
+//! answer from one query to the next (DNS rebinding) for chosen names.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hickory_server::Server;
@@ -24,6 +27,23 @@ pub struct Zone {
     records: Vec<(String, RData)>,
     servfail: HashSet<String>,
     silent: HashSet<String>,
+    rebinding: Vec<(String, Vec<IpAddr>, Queries)>,
+}
+
+/// How many A and AAAA queries a rebinding name got; shared with the server.
+#[derive(Clone, Debug, Default)]
+pub struct Queries(Arc<[AtomicUsize; 2]>);
+
+impl Queries {
+    /// The number of A queries answered so far.
+    pub fn a(&self) -> usize {
+        self.0[0].load(Ordering::SeqCst)
+    }
+
+    /// The number of AAAA queries answered so far.
+    pub fn aaaa(&self) -> usize {
+        self.0[1].load(Ordering::SeqCst)
+    }
 }
 
 fn key(name: &str) -> String {
@@ -92,6 +112,40 @@ impl Zone {
         self.records
             .retain(|(n, d)| !(*n == owner && d.record_type() == rtype));
         self
+    }
+
+    /// A DNS-rebinding name: the n-th A query for `owner` is answered with the n-th IPv4
+    /// address of `answers` (the last one from then on), and AAAA queries likewise with
+    /// the IPv6 ones, all with TTL 0 so that no resolver caches them.
+    pub fn rebinding(&mut self, owner: &str, answers: &[IpAddr]) -> Queries {
+        let queries = Queries::default();
+        self.rebinding
+            .push((key(owner), answers.to_vec(), queries.clone()));
+        queries
+    }
+
+    /// The answer of a rebinding name to an address query, counted.
+    fn rebind(&self, owner: &str, rtype: RecordType) -> Option<Vec<Record>> {
+        let (_, answers, queries) = self.rebinding.iter().find(|(n, _, _)| n == owner)?;
+        let want_v4 = match rtype {
+            RecordType::A => true,
+            RecordType::AAAA => false,
+            _ => return Some(Vec::new()),
+        };
+        let n = queries.0[usize::from(!want_v4)].fetch_add(1, Ordering::SeqCst);
+        let family: Vec<IpAddr> = answers
+            .iter()
+            .filter(|ip| ip.is_ipv4() == want_v4)
+            .copied()
+            .collect();
+        let Some(ip) = family.get(n.min(family.len().saturating_sub(1))) else {
+            return Some(Vec::new());
+        };
+        let data = match ip {
+            IpAddr::V4(v4) => RData::A(A(*v4)),
+            IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+        };
+        Some(vec![Record::from_rdata(name(owner), 0, data)])
     }
 
     /// Every query for `owner` gets SERVFAIL.
@@ -168,6 +222,9 @@ impl RequestHandler for ZoneHandler {
         if self.zone.servfail.contains(&owner) {
             metadata.response_code = ResponseCode::ServFail;
             return send(&mut response_handle, request, metadata, &[]).await;
+        }
+        if let Some(answers) = self.zone.rebind(&owner, query.query_type()) {
+            return send(&mut response_handle, request, metadata, &answers).await;
         }
         match self.zone.lookup(&owner, query.query_type()) {
             Ok(answers) => send(&mut response_handle, request, metadata, &answers).await,

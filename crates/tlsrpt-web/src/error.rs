@@ -5,6 +5,8 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::rate_limit::{LimitKind, Refusal};
+
 /// Why a request was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -23,6 +25,12 @@ pub enum ApiError {
     /// The database cannot take the report now; the sender should retry.
     #[error("the report could not be stored right now; retry later")]
     Unavailable,
+    /// A rate limit refused the request before its body was read.
+    #[error("{}; retry in {} s", match .0.by {
+        LimitKind::Address => "too many requests from this address",
+        LimitKind::Token => "too many reports for this token",
+    }, .0.retry_after)]
+    RateLimited(Refusal),
 }
 
 impl ApiError {
@@ -32,6 +40,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized | Self::WrongDomain { .. } => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -43,10 +52,15 @@ impl IntoResponse for ApiError {
             Json(serde_json::json!({ "error": self.to_string() })),
         )
             .into_response();
-        if matches!(self, Self::Unavailable) {
+        let retry_after = match &self {
+            Self::Unavailable => Some(60),
+            Self::RateLimited(refusal) => Some(refusal.retry_after),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

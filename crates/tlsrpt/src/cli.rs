@@ -184,7 +184,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TLSRPT_MAX_REPORT_SIZE", default_value = "10MiB", value_parser = parse_size, value_name = "SIZE")]
     pub max_report_size: usize,
 
-    /// Seconds a report POST may take, slow senders included; slower ones get 408.
+    /// Seconds a report POST may take, slow senders included; slower ones get 408. A
+    /// client that has not sent its request headers within this time is disconnected.
     #[arg(
         long,
         env = "TLSRPT_REQUEST_TIMEOUT",
@@ -192,6 +193,32 @@ pub struct ServeArgs {
         value_name = "SECONDS"
     )]
     pub request_timeout: u64,
+
+    /// Requests each client address may make to the report endpoint, as a token bucket:
+    /// COUNT/UNIT[,burst=N] (UNIT: s, min, h, day), or `off`. Over it: 429 with
+    /// Retry-After, and the report is neither read nor stored. IPv6 clients count per /64.
+    #[arg(long, env = "TLSRPT_RATE_LIMIT_PER_IP", value_name = "RATE", default_value = tlsrpt_web::RateLimits::DEFAULT_PER_IP, value_parser = parse_rate_limit)]
+    pub rate_limit_per_ip: RateLimitArg,
+
+    /// Reports each --report-token may post, as a token bucket: COUNT/UNIT[,burst=N], or
+    /// `off`.
+    #[arg(long, env = "TLSRPT_RATE_LIMIT_PER_TOKEN", value_name = "RATE", default_value = tlsrpt_web::RateLimits::DEFAULT_PER_TOKEN, value_parser = parse_rate_limit)]
+    pub rate_limit_per_token: RateLimitArg,
+
+    /// A reverse proxy (address or CIDR block) whose X-Forwarded-For header names the
+    /// client for the rate limits; repeatable, or comma-separated in the variable. The
+    /// header is ignored from every other peer.
+    #[arg(
+        long = "trusted-proxy",
+        env = "TLSRPT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<tlsrpt_web::Cidr>,
+
+    /// Connections the report endpoint serves at once; more wait until one ends.
+    #[arg(long, env = "TLSRPT_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000), value_name = "N")]
+    pub max_connections: u32,
 
     #[command(flatten)]
     pub imap: ImapArgs,
@@ -495,6 +522,17 @@ pub struct RejectedArgs {
 
 /// Reads a byte size: a number with an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB;
 /// all binary multiples).
+/// A rate limit option: a token bucket, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitArg(pub Option<tlsrpt_web::Rate>);
+
+fn parse_rate_limit(text: &str) -> Result<RateLimitArg, String> {
+    match text.trim() {
+        "off" | "0" => Ok(RateLimitArg(None)),
+        rate => rate.parse().map(|r| RateLimitArg(Some(r))),
+    }
+}
+
 fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let split = text

@@ -35,7 +35,7 @@ pub async fn start(
     args: &DashboardArgs,
     checker: &CheckerArgs,
     stopped: watch::Receiver<bool>,
-) -> anyhow::Result<Option<JoinHandle<std::io::Result<()>>>> {
+) -> anyhow::Result<Option<JoinHandle<Result<(), tlsrpt_web::ServeError>>>> {
     let Some(addr) = address(args) else {
         return Ok(None);
     };
@@ -84,8 +84,8 @@ pub async fn start(
         .with_context(|| format!("cannot serve the dashboard on {addr}"))?;
     eprintln!("dashboard on http://{}", listener.local_addr()?);
     Ok(Some(tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(wait(stopped))
-            .await
+        // The endpoint's server: header and connection limits against slow clients.
+        let limits = tlsrpt_web::ConnectionLimits::default();
+        tlsrpt_web::serve(listener, app, None, &limits, wait(stopped)).await
     })))
 }

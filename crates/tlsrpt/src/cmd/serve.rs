@@ -10,7 +10,9 @@ use anyhow::{Context, bail};
 use tlsrpt_imap::PollSettings;
 use tlsrpt_store::Store;
 use tlsrpt_watch::Watcher;
-use tlsrpt_web::{IngestState, TlsFiles, Tokens};
+use tlsrpt_web::{
+    ConnectionLimits, IngestState, RateLimiter, RateLimits, TlsFiles, Tokens, with_rate_limits,
+};
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
@@ -50,16 +52,26 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
                     "no report token configured: anyone can post reports, which are marked unauthenticated"
                 );
             }
+            let tokens = Arc::new(tokens);
             let state = IngestState {
                 store: store.clone(),
-                tokens: Arc::new(tokens),
+                tokens: tokens.clone(),
                 limits: tlsrpt_ingest::Limits::default(),
             };
-            let app = tlsrpt_web::router(
-                state,
-                args.max_report_size,
-                Duration::from_secs(args.request_timeout.max(1)),
-            );
+            let request_timeout = Duration::from_secs(args.request_timeout.max(1));
+            let app = tlsrpt_web::router(state, args.max_report_size, request_timeout);
+            let rate_limits = RateLimits {
+                per_ip: args.rate_limit_per_ip.0,
+                per_token: args.rate_limit_per_token.0,
+                trusted_proxies: args.trusted_proxies.clone(),
+                ..RateLimits::default()
+            };
+            let app = with_rate_limits(app, Arc::new(RateLimiter::new(rate_limits, tokens)));
+            let connection_limits = ConnectionLimits {
+                header_timeout: request_timeout,
+                max_connections: args.max_connections as usize,
+                ..ConnectionLimits::default()
+            };
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -71,7 +83,8 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("listening on {scheme}://{}", listener.local_addr()?);
             let stopped = stopped.clone();
             Some(tokio::spawn(async move {
-                tlsrpt_web::serve(listener, app, tls.as_ref(), wait(stopped)).await
+                let tls = tls.as_ref();
+                tlsrpt_web::serve(listener, app, tls, &connection_limits, wait(stopped)).await
             }))
         }
         None => None,

@@ -2,7 +2,7 @@
 //! trusted through a test CA, is stored before it is acknowledged; SIGTERM stops the server.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -11,9 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{Sandbox, gzip, simple_report};
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     ca: rcgen::Certificate,
 }
 
@@ -26,6 +26,11 @@ impl Drop for Server {
 
 /// Starts `tlsrpt serve` on a free port with a certificate for `localhost` from a test CA.
 fn start(sandbox: &Sandbox) -> Server {
+    start_with(sandbox, &[])
+}
+
+/// [`start`] with more `serve` options.
+pub(crate) fn start_with(sandbox: &Sandbox, extra: &[&str]) -> Server {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -39,16 +44,22 @@ fn start(sandbox: &Sandbox) -> Server {
     let cert_file = sandbox.write("tls/cert.pem", cert.pem().as_bytes());
     let key_file = sandbox.write("tls/key.pem", key.serialize_pem().as_bytes());
 
-    let mut child = sandbox
-        .command()
+    let mut command = sandbox.command();
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--tls-cert")
         .arg(cert_file)
         .arg("--tls-key")
         .arg(key_file)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .args(extra);
+    let (child, port) = spawn_listening(command);
+    Server { child, port, ca }
+}
+
+/// Spawns `serve` and waits for its "listening on" line: the child and its port. The
+/// child's stderr is drained from then on, so that it never blocks on a full pipe.
+pub(crate) fn spawn_listening(mut command: Command) -> (Child, u16) {
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     while !line.contains("listening on") {
@@ -59,13 +70,14 @@ fn start(sandbox: &Sandbox) -> Server {
         );
     }
     let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    // Keep draining stderr so that the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Server { child, port, ca }
+    (child, port)
 }
 
-/// One HTTP/1.1 POST over TLS; returns the status code and the body.
-async fn post(server: &Server, content_type: &str, body: &[u8]) -> (u16, String) {
+/// A TLS connection to `server`, trusting its test CA.
+pub(crate) async fn connect(
+    server: &Server,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(server.ca.der().clone()).unwrap();
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -79,10 +91,15 @@ async fn post(server: &Server, content_type: &str, body: &[u8]) -> (u16, String)
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
         .await
         .unwrap();
-    let mut tls = connector
+    connector
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// One HTTP/1.1 POST over TLS; returns the status code and the body.
+async fn post(server: &Server, content_type: &str, body: &[u8]) -> (u16, String) {
+    let mut tls = connect(server).await;
     let head = format!(
         "POST /tlsrpt HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",

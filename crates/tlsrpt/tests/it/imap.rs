@@ -65,7 +65,7 @@ pub(crate) fn quiet_dns() -> std::net::SocketAddr {
         .addr
 }
 
-fn sync_command_with(
+pub(crate) fn sync_command_with(
     sandbox: &Sandbox,
     dovecot: &Dovecot,
     password: &str,
@@ -231,7 +231,7 @@ fn report_mail(serial: u64) -> (Vec<u8>, String) {
 }
 
 /// `mail` with a DKIM signature by `signer` made with the Ed25519 key `pkcs8`.
-fn sign(mail: &[u8], pkcs8: &[u8], signer: &str) -> Vec<u8> {
+pub(crate) fn sign(mail: &[u8], pkcs8: &[u8], signer: &str) -> Vec<u8> {
     use mail_auth::common::crypto::Ed25519Key;
     use mail_auth::common::headers::HeaderWriter;
     let signature =

@@ -2,13 +2,16 @@
 //! temporary database and checks its output, exit status and what it stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod bad_input;
 mod check_history;
 mod compose;
+mod control_chars;
 mod corpus;
 mod dashboard;
 mod database;
 mod duplicates;
+mod forged;
 mod help;
 mod https;
 mod imap;

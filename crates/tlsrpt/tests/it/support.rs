@@ -301,6 +301,21 @@ pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
 /// A TLS report mail as RFC 8460 §5.3 describes it: multipart/report, report-type=tlsrpt,
 /// with the gzip report attached as `application/tlsrpt+gzip`, base64-encoded.
 pub fn report_mail(gzip_report: &[u8], filename: &str) -> Vec<u8> {
+    report_mail_from(
+        gzip_report,
+        filename,
+        "tlsrpt@reporter.example",
+        "<cli-test@reporter.example>",
+    )
+}
+
+/// [`report_mail`] from the address `from`, with the Message-ID `message_id`.
+pub fn report_mail_from(
+    gzip_report: &[u8],
+    filename: &str,
+    from: &str,
+    message_id: &str,
+) -> Vec<u8> {
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(gzip_report);
     let body: Vec<&str> = encoded
@@ -309,11 +324,11 @@ pub fn report_mail(gzip_report: &[u8], filename: &str) -> Vec<u8> {
         .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
         .collect();
     format!(
-        "From: tlsrpt@reporter.example\r\n\
+        "From: {from}\r\n\
          To: tlsrpt@example.com\r\n\
          Subject: Report Domain: example.com Submitter: reporter.example Report-ID: <x>\r\n\
          Date: Sun, 01 Mar 2026 12:00:00 +0000\r\n\
-         Message-ID: <cli-test@reporter.example>\r\n\
+         Message-ID: {message_id}\r\n\
          TLS-Report-Domain: example.com\r\n\
          TLS-Report-Submitter: reporter.example\r\n\
          MIME-Version: 1.0\r\n\
