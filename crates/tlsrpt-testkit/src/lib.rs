@@ -10,5 +10,7 @@ pub mod browser;
 pub mod dns;
 pub mod dovecot;
 pub mod postgres;
+pub mod smtp;
+pub mod webhook;
 
 pub use backends::Backend;

@@ -1,0 +1,256 @@
+//! The configuration of the notification channels, as read from the `[[webhook]]` and
+//! `[email]` sections of the alert configuration file (TOML), with their defaults.
+//!
+//! Durations are written as a number and a unit: `"30s"`, `"2m"`, `"1h"`, `"1d"`.
+//! Secrets can be given inline or, better, as a file that is read at start; a secret's
+//! `Debug` output never shows it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::NotifyError;
+
+/// One webhook: every alert event is POSTed to `url` as signed JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The channel's name, unique among webhooks; the channel is `webhook:<name>`.
+    /// Required.
+    pub name: String,
+    /// `http://` or `https://` URL. It is never logged (it may carry a token). Required.
+    pub url: String,
+    /// The HMAC-SHA256 key of `X-Tlsrpt-Signature`. Exactly one of `secret` and
+    /// `secret_file` is required.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// A file holding the key (trailing newline ignored), read at start.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// The longest wait for one request, connection included. Default `"10s"`.
+    #[serde(default = "default_webhook_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// A PEM file of extra CA certificates trusted for `https`, besides the public roots
+    /// (webpki-roots). Default none.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// When to retry. Default: see [`RetryConfig`].
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// Email over SMTP: one message per notification, to `to` and the domain's `routes`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The SMTP server (relay or submission server). Required.
+    pub host: String,
+    /// Its port. Default by `tls`: 25 for `none`, 587 for `starttls`, 465 for `tls`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// How the connection is protected. Default `starttls` (required, not opportunistic).
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// A PEM file of extra CA certificates trusted for the server, besides the public
+    /// roots. Default none.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The login, when the server wants one (AUTH PLAIN or LOGIN). Default none.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The password of `username`; or use `password_file`.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// A file holding the password (trailing newline ignored), read at start.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The sender, e.g. `"tlsrpt <tlsrpt@example.net>"`. Required.
+    pub from: String,
+    /// Recipients of every alert. Default none (then `routes` must name some).
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Extra recipients per domain (exact policy domain, lowercase): an agency routes a
+    /// client's alerts to that client. Default none.
+    #[serde(default)]
+    pub routes: BTreeMap<String, Vec<String>>,
+    /// The longest wait for the server at each step. Default `"30s"`.
+    #[serde(default = "default_smtp_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// When to retry. Default: see [`RetryConfig`].
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a relay on the same host or network.
+    None,
+    /// A plain connection upgraded with STARTTLS, which must succeed.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS, "implicit TLS").
+    Tls,
+}
+
+impl SmtpTls {
+    /// The usual port for this mode.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::None => 25,
+            Self::Starttls => 587,
+            Self::Tls => 465,
+        }
+    }
+}
+
+/// When a failed notification is tried again.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// The waits after the 1st, 2nd, … failed attempt; the last one repeats. Default
+    /// `["30s", "2m", "10m", "1h", "6h"]`.
+    #[serde(default = "default_backoff", deserialize_with = "durations")]
+    pub backoff: Vec<Duration>,
+    /// Each wait is stretched by a random share of up to this fraction, so that many
+    /// failures do not retry in step. Default `0.2`.
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// Attempts in all, the first included, before giving up. Default `6`.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            backoff: default_backoff(),
+            jitter: default_jitter(),
+            max_attempts: default_max_attempts(),
+        }
+    }
+}
+
+/// A secret given inline. Its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
+}
+
+impl WebhookConfig {
+    /// The channel name under which its notifications are queued.
+    pub fn channel(&self) -> String {
+        format!("webhook:{}", self.name)
+    }
+}
+
+/// The channel name of email notifications.
+pub const EMAIL_CHANNEL: &str = "email";
+
+/// The secret of `inline` or `file`: exactly one must be given.
+pub(crate) fn read_secret(
+    what: &str,
+    inline: Option<&Secret>,
+    file: Option<&Path>,
+) -> Result<Option<String>, NotifyError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(NotifyError::Config(format!(
+            "{what}: give the secret inline or as a file, not both"
+        ))),
+        (Some(secret), None) => Ok(Some(secret.0.clone())),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
+            .map_err(|e| {
+                NotifyError::Config(format!(
+                    "{what}: reading the secret file {}: {e}",
+                    path.display()
+                ))
+            }),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Parses `"30s"`, `"2m"`, `"1h"`, `"1d"` (or a bare number of seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as \"30s\" or \"2m\""))?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("unknown unit {other:?} in {text:?} (s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(number.saturating_mul(scale)))
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| parse_duration(text).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn default_webhook_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_smtp_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_backoff() -> Vec<Duration> {
+    [30, 120, 600, 3600, 21_600]
+        .into_iter()
+        .map(Duration::from_secs)
+        .collect()
+}
+
+fn default_jitter() -> f64 {
+    0.2
+}
+
+fn default_max_attempts() -> u32 {
+    6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(21_600)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let secret = Secret("hunter2".to_owned());
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}
