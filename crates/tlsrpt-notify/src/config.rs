@@ -249,6 +249,37 @@ mod tests {
     }
 
     #[test]
+    fn sections_take_defaults_and_refuse_unknown_keys() {
+        use serde_json::json;
+        let webhook: WebhookConfig = serde_json::from_value(
+            json!({ "name": "ops", "url": "https://hooks.example/x", "secret": "k" }),
+        )
+        .unwrap();
+        assert_eq!(webhook.channel(), "webhook:ops");
+        assert_eq!(webhook.timeout, Duration::from_secs(10));
+        assert_eq!(webhook.retry, RetryConfig::default());
+        let email: EmailConfig = serde_json::from_value(json!({
+            "host": "smtp.example", "from": "a@example.net", "to": ["b@example.net"],
+            "tls": "tls", "timeout": "1m",
+            "retry": { "backoff": ["1s", "5s"], "max_attempts": 2 },
+        }))
+        .unwrap();
+        assert_eq!((email.tls, email.port), (SmtpTls::Tls, None));
+        assert_eq!(email.tls.default_port(), 465);
+        assert_eq!(email.timeout, Duration::from_secs(60));
+        assert_eq!(email.retry.backoff, [1, 5].map(Duration::from_secs));
+        assert_eq!((email.retry.jitter, email.retry.max_attempts), (0.2, 2));
+        let unknown = serde_json::from_value::<WebhookConfig>(
+            json!({ "name": "ops", "url": "http://h/", "secret": "k", "sekret": "k" }),
+        );
+        assert!(unknown.unwrap_err().to_string().contains("sekret"));
+        let bad = serde_json::from_value::<EmailConfig>(
+            json!({ "host": "h", "from": "a@b.c", "tls": "ssl" }),
+        );
+        assert!(bad.is_err());
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug() {
         let secret = Secret("hunter2".to_owned());
         assert!(!format!("{secret:?}").contains("hunter2"));

@@ -1,5 +1,5 @@
-//! A real HTTP/1.1 webhook receiver (hyper) on a random loopback port: records every
-//! request (method, path, headers, body) and answers 200, or what it was told to answer
+//! A real HTTP/1.1 webhook receiver (hyper) on a random loopback port, over plain HTTP or
+//! HTTPS with a throwaway CA: records every request (method, path, headers, body) and answers 200, or what it was told to answer
 //! next (a status with an optional `Retry-After`, or no answer at all).
 
 use std::collections::VecDeque;
@@ -14,6 +14,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::localhost_tls::acceptor;
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -62,12 +65,27 @@ struct State {
 pub struct WebhookReceiver {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    /// The CA of the HTTPS certificate; `None` for plain HTTP.
+    ca_pem: Option<String>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl WebhookReceiver {
-    /// Starts a receiver answering 200 to everything (inside a tokio runtime).
+    /// Starts a plain HTTP receiver answering 200 to everything (inside a tokio runtime).
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// Starts an HTTPS receiver, with a certificate for `localhost` from a fresh CA
+    /// ([`ca_pem`](Self::ca_pem)).
+    pub async fn start_tls() -> Self {
+        let (acceptor, ca) = acceptor();
+        let mut receiver = Self::start_with(Some(acceptor)).await;
+        receiver.ca_pem = Some(ca);
+        receiver
+    }
+
+    async fn start_with(tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
@@ -78,20 +96,41 @@ impl WebhookReceiver {
                     continue;
                 };
                 let state = Arc::clone(&shared);
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| handle(Arc::clone(&state), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    let _ = match tls {
+                        None => http.serve_connection(TokioIo::new(stream), service).await,
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => {
+                                http.serve_connection(TokioIo::new(stream), service).await
+                            }
+                            Err(_) => return,
+                        },
+                    };
                 });
             }
         });
-        Self { addr, state, task }
+        Self {
+            addr,
+            state,
+            ca_pem: None,
+            task,
+        }
     }
 
-    /// `http://127.0.0.1:<port>/hook`.
+    /// `http://127.0.0.1:<port>/hook`, or `https://localhost:<port>/hook`.
     pub fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
+        match self.ca_pem {
+            None => format!("http://{}/hook", self.addr),
+            Some(_) => format!("https://localhost:{}/hook", self.addr.port()),
+        }
+    }
+
+    /// The PEM of the CA that signed the HTTPS certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Answers the next requests with `reply`, `times` times, before going back to 200.

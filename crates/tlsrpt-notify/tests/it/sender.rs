@@ -177,3 +177,66 @@ async fn run_wakes_on_new_alerts_and_stops() {
         .expect("run stops when told")
         .unwrap();
 }
+
+#[tokio::test]
+async fn bad_configurations_are_refused_clearly() {
+    let t = TempStore::new(Backend::Sqlite).await;
+    let refuse = |config: NotifyConfig| {
+        Notifier::new(config, t.store.clone(), None)
+            .unwrap_err()
+            .to_string()
+    };
+    let hooks = |list: Vec<tlsrpt_notify::WebhookConfig>| NotifyConfig {
+        webhook: list,
+        ..NotifyConfig::default()
+    };
+    let mut unsigned = webhook("ops", "https://hooks.example/x");
+    unsigned.secret = None;
+    assert_eq!(
+        refuse(hooks(vec![unsigned])),
+        "alert delivery configuration: webhook:ops: a secret (or secret_file) is required \
+         to sign requests"
+    );
+    let error = refuse(hooks(vec![webhook(
+        "ops",
+        "ftp://hooks.example/x?token=t0k",
+    )]));
+    assert!(
+        error.contains("must start with http:// or https://"),
+        "{error}"
+    );
+    assert!(!error.contains("t0k"), "{error}");
+    let error = refuse(hooks(vec![
+        webhook("ops", "https://a.example/"),
+        webhook("ops", "https://b.example/"),
+    ]));
+    assert!(
+        error.contains("two webhooks are named webhook:ops"),
+        "{error}"
+    );
+    let mut nobody = email(25);
+    nobody.to.clear();
+    nobody.routes.clear();
+    let error = refuse(NotifyConfig {
+        email: Some(nobody),
+        ..NotifyConfig::default()
+    });
+    assert!(error.contains("email: no recipient"), "{error}");
+    let mut missing = webhook("ops", "https://hooks.example/x");
+    missing.secret = None;
+    missing.secret_file = Some("/nonexistent/secret".into());
+    let error = refuse(hooks(vec![missing]));
+    assert!(
+        error.contains("reading the secret file /nonexistent/secret"),
+        "{error}"
+    );
+    let error = refuse(NotifyConfig {
+        webhook: vec![webhook("ops", "https://hooks.example/x")],
+        sender: SenderOptions {
+            lease: Duration::from_secs(1),
+            ..SenderOptions::default()
+        },
+        ..NotifyConfig::default()
+    });
+    assert!(error.contains("the lease (1s) must exceed"), "{error}");
+}

@@ -234,3 +234,48 @@ async fn errors_show_neither_the_url_nor_the_secret() {
     }
     assert!(!format!("{config:?}").contains(SECRET));
 }
+
+#[tokio::test]
+async fn https_trusts_the_configured_ca_only() {
+    let t = TempStore::new(Backend::Sqlite).await;
+    let receiver = WebhookReceiver::start_tls().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, receiver.ca_pem().unwrap()).unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    let mut trusting = webhook("trusting", &receiver.url());
+    trusting.ca_file = Some(ca);
+    trusting.secret = None;
+    trusting.secret_file = Some(secret);
+    let n = notifier(
+        &t.store,
+        vec![trusting, webhook("default-roots", &receiver.url())],
+        None,
+    );
+    let id = open_one(&n, &t).await;
+    let summary = n.deliver_due(at(T0)).await.unwrap();
+    assert_eq!((summary.delivered, summary.retrying), (1, 1));
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    let timestamp: i64 = request
+        .header("x-tlsrpt-timestamp")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let signature = request.header("x-tlsrpt-signature").unwrap();
+    assert!(verify_signature(
+        SECRET.as_bytes(),
+        timestamp,
+        &request.body,
+        signature
+    ));
+    let deliveries = t.store.deliveries(id).await.unwrap();
+    let untrusted = deliveries
+        .iter()
+        .find(|d| d.channel == "webhook:default-roots")
+        .unwrap();
+    let error = untrusted.last_error.as_deref().unwrap();
+    assert!(error.starts_with("TLS handshake: "), "{error}");
+}
