@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt as _;
 use serde::Serialize;
 use tlsrpt_store::{PendingDelivery, Store};
 use tokio::sync::{Notify, watch};
@@ -38,9 +37,10 @@ pub struct SenderOptions {
     /// retries it after that if the sender died. Default 5 min; must exceed the longest
     /// send.
     pub lease: Duration,
-    /// The most notifications claimed per pass. Default 100.
+    /// The most notifications claimed per pass (the loop starts the next pass at once
+    /// when a pass was full). Default 100.
     pub batch: i64,
-    /// The most notifications in flight at once. Default 8.
+    /// The most notifications in flight at once, also the size of each claim. Default 8.
     pub concurrency: usize,
 }
 
@@ -185,29 +185,37 @@ impl Notifier {
         }
     }
 
-    /// One pass: claims what is due at `now`, sends it, records the outcomes.
+    /// One pass: claims what is due at `now`, sends it, records the outcomes. Claims go
+    /// by groups of `concurrency`, each sent at once before the next is claimed, so a claim
+    /// never waits behind others for longer than one send: the lease only has to exceed
+    /// the longest send. Later groups are claimed at `now` plus the time spent so far.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Summary, NotifyError> {
         let lease = chrono::Duration::from_std(self.options.lease)
             .map_err(|e| NotifyError::Config(format!("lease: {e}")))?;
-        let claimed = self
-            .store
-            .claim_deliveries(now, lease, self.options.batch)
-            .await?;
-        let mut summary = Summary {
-            claimed: claimed.len(),
-            ..Summary::default()
-        };
-        let outcomes: Vec<Outcome> = futures_util::stream::iter(claimed)
-            .map(|delivery| self.deliver(delivery, now))
-            .buffer_unordered(self.options.concurrency)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Delivered => summary.delivered += 1,
-                Outcome::Retrying => summary.retrying += 1,
-                Outcome::GivenUp => summary.given_up += 1,
-                Outcome::Unrecorded => summary.unrecorded += 1,
+        let started = std::time::Instant::now();
+        let group = i64::try_from(self.options.concurrency).unwrap_or(i64::MAX);
+        let mut summary = Summary::default();
+        let mut claimed_so_far: i64 = 0;
+        while claimed_so_far < self.options.batch {
+            let wanted = group.min(self.options.batch - claimed_so_far);
+            let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            let claimed = self.store.claim_deliveries(at, lease, wanted).await?;
+            let count = i64::try_from(claimed.len()).unwrap_or(i64::MAX);
+            claimed_so_far += count;
+            summary.claimed += claimed.len();
+            let sends = claimed
+                .into_iter()
+                .map(|delivery| self.deliver(delivery, at));
+            for outcome in futures_util::future::join_all(sends).await {
+                match outcome {
+                    Outcome::Delivered => summary.delivered += 1,
+                    Outcome::Retrying => summary.retrying += 1,
+                    Outcome::GivenUp => summary.given_up += 1,
+                    Outcome::Unrecorded => summary.unrecorded += 1,
+                }
+            }
+            if count < wanted {
+                break;
             }
         }
         Ok(summary)
@@ -241,35 +249,30 @@ impl Notifier {
                 retry_at: None,
             }),
         };
-        let span = (delivery.id, delivery.alert.id, delivery.channel.as_str());
+        let (id, alert, channel) = (delivery.id, delivery.alert.id, delivery.channel.as_str());
         let recorded = match &failure {
             None => {
-                tracing::info!(
-                    delivery = span.0,
-                    alert = span.1,
-                    channel = span.2,
-                    "delivered"
-                );
-                self.store.delivery_succeeded(delivery.id, now).await
+                tracing::info!(delivery = id, alert, channel, "delivered");
+                self.store.delivery_succeeded(id, now).await
             }
             Some(failure) => {
                 tracing::warn!(
-                    delivery = span.0,
-                    alert = span.1,
-                    channel = span.2,
+                    delivery = id,
+                    alert,
+                    channel,
                     attempt = delivery.attempts,
                     retry_at = ?failure.retry_at,
                     error = %failure.error,
                     "alert notification failed"
                 );
                 self.store
-                    .delivery_failed(delivery.id, &failure.error, failure.retry_at, now)
+                    .delivery_failed(id, &failure.error, failure.retry_at, now)
                     .await
             }
         };
         match (recorded, failure) {
             (Err(e), _) => {
-                tracing::error!(delivery = span.0, error = %e, "recording a notification");
+                tracing::error!(delivery = id, error = %e, "recording a notification");
                 Outcome::Unrecorded
             }
             (Ok(()), None) => Outcome::Delivered,
