@@ -1,7 +1,7 @@
 //! The configuration of the notification channels, as read from the `[[webhook]]` and
 //! `[email]` sections of the alert configuration file (TOML), with their defaults.
 //!
-//! Durations are written as a number and a unit: `"30s"`, `"2m"`, `"1h"`, `"1d"`.
+//! Durations are whole seconds, in fields named `…_seconds` (as in the rules' section).
 //! Secrets can be given inline or, better, as a file that is read at start; a secret's
 //! `Debug` output never shows it.
 
@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::NotifyError;
 
@@ -30,9 +30,9 @@ pub struct WebhookConfig {
     /// A file holding the key (trailing newline ignored), read at start.
     #[serde(default)]
     pub secret_file: Option<PathBuf>,
-    /// The longest wait for one request, connection included. Default `"10s"`.
-    #[serde(default = "default_webhook_timeout", deserialize_with = "duration")]
-    pub timeout: Duration,
+    /// The longest wait for one request, connection included, in seconds. Default 10.
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_seconds: u64,
     /// A PEM file of extra CA certificates trusted for `https`, besides the public roots
     /// (webpki-roots). Default none.
     #[serde(default)]
@@ -76,9 +76,9 @@ pub struct EmailConfig {
     /// client's alerts to that client. Default none.
     #[serde(default)]
     pub routes: BTreeMap<String, Vec<String>>,
-    /// The longest wait for the server at each step. Default `"30s"`.
-    #[serde(default = "default_smtp_timeout", deserialize_with = "duration")]
-    pub timeout: Duration,
+    /// The longest wait for the server at each step, in seconds. Default 30.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_seconds: u64,
     /// When to retry. Default: see [`RetryConfig`].
     #[serde(default)]
     pub retry: RetryConfig,
@@ -112,10 +112,10 @@ impl SmtpTls {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryConfig {
-    /// The waits after the 1st, 2nd, … failed attempt; the last one repeats. Default
-    /// `["30s", "2m", "10m", "1h", "6h"]`.
-    #[serde(default = "default_backoff", deserialize_with = "durations")]
-    pub backoff: Vec<Duration>,
+    /// The waits in seconds after the 1st, 2nd, … failed attempt; the last one repeats.
+    /// Default `[30, 120, 600, 3600, 21600]` (30 s, 2 min, 10 min, 1 h, 6 h).
+    #[serde(default = "default_backoff")]
+    pub backoff_seconds: Vec<u64>,
     /// Each wait is stretched by a random share of up to this fraction, so that many
     /// failures do not retry in step. Default `0.2`.
     #[serde(default = "default_jitter")]
@@ -128,7 +128,7 @@ pub struct RetryConfig {
 impl Default for RetryConfig {
     fn default() -> Self {
         Self {
-            backoff: default_backoff(),
+            backoff_seconds: default_backoff(),
             jitter: default_jitter(),
             max_attempts: default_max_attempts(),
         }
@@ -150,6 +150,16 @@ impl WebhookConfig {
     /// The channel name under which its notifications are queued.
     pub fn channel(&self) -> String {
         format!("webhook:{}", self.name)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+}
+
+impl EmailConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
     }
 }
 
@@ -179,51 +189,16 @@ pub(crate) fn read_secret(
     }
 }
 
-/// Parses `"30s"`, `"2m"`, `"1h"`, `"1d"` (or a bare number of seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as \"30s\" or \"2m\""))?;
-    let scale = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => return Err(format!("unknown unit {other:?} in {text:?} (s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(number.saturating_mul(scale)))
+fn default_webhook_timeout() -> u64 {
+    10
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse_duration(&text).map_err(serde::de::Error::custom)
+fn default_smtp_timeout() -> u64 {
+    30
 }
 
-fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
-    Vec::<String>::deserialize(deserializer)?
-        .iter()
-        .map(|text| parse_duration(text).map_err(serde::de::Error::custom))
-        .collect()
-}
-
-fn default_webhook_timeout() -> Duration {
-    Duration::from_secs(10)
-}
-
-fn default_smtp_timeout() -> Duration {
-    Duration::from_secs(30)
-}
-
-fn default_backoff() -> Vec<Duration> {
-    [30, 120, 600, 3600, 21_600]
-        .into_iter()
-        .map(Duration::from_secs)
-        .collect()
+fn default_backoff() -> Vec<u64> {
+    vec![30, 120, 600, 3600, 21_600]
 }
 
 fn default_jitter() -> f64 {
@@ -239,16 +214,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(21_600)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_duration("1w").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
-
-    #[test]
     fn sections_take_defaults_and_refuse_unknown_keys() {
         use serde_json::json;
         let webhook: WebhookConfig = serde_json::from_value(
@@ -256,18 +221,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(webhook.channel(), "webhook:ops");
-        assert_eq!(webhook.timeout, Duration::from_secs(10));
+        assert_eq!(webhook.timeout(), Duration::from_secs(10));
         assert_eq!(webhook.retry, RetryConfig::default());
         let email: EmailConfig = serde_json::from_value(json!({
             "host": "smtp.example", "from": "a@example.net", "to": ["b@example.net"],
-            "tls": "tls", "timeout": "1m",
-            "retry": { "backoff": ["1s", "5s"], "max_attempts": 2 },
+            "tls": "tls", "timeout_seconds": 60,
+            "retry": { "backoff_seconds": [1, 5], "max_attempts": 2 },
         }))
         .unwrap();
         assert_eq!((email.tls, email.port), (SmtpTls::Tls, None));
         assert_eq!(email.tls.default_port(), 465);
-        assert_eq!(email.timeout, Duration::from_secs(60));
-        assert_eq!(email.retry.backoff, [1, 5].map(Duration::from_secs));
+        assert_eq!(email.timeout(), Duration::from_secs(60));
+        assert_eq!(email.retry.backoff_seconds, [1, 5]);
         assert_eq!((email.retry.jitter, email.retry.max_attempts), (0.2, 2));
         let unknown = serde_json::from_value::<WebhookConfig>(
             json!({ "name": "ops", "url": "http://h/", "secret": "k", "sekret": "k" }),

@@ -81,7 +81,7 @@ impl Email {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.port.unwrap_or(config.tls.default_port()))
             .tls(tls)
-            .timeout(Some(config.timeout));
+            .timeout(Some(config.timeout()));
         match (&config.username, password) {
             (Some(user), Some(password)) => {
                 builder = builder.credentials(Credentials::new(user.clone(), password));
@@ -96,7 +96,7 @@ impl Email {
             to,
             routes,
             // Connection, greeting, TLS, AUTH, envelope and data: each step has `timeout`.
-            deadline: config.timeout * 4,
+            deadline: config.timeout() * 4,
             retry: config.retry.clone(),
         })
     }

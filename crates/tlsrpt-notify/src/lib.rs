@@ -13,9 +13,7 @@ pub mod payload;
 mod retry;
 mod webhook;
 
-pub use config::{
-    EMAIL_CHANNEL, EmailConfig, RetryConfig, Secret, SmtpTls, WebhookConfig, parse_duration,
-};
+pub use config::{EMAIL_CHANNEL, EmailConfig, RetryConfig, Secret, SmtpTls, WebhookConfig};
 pub use notifier::{Notifier, NotifyConfig, SenderOptions, Summary};
 pub use payload::{Links, Payload, SCHEMA, signature, verify_signature};
 

@@ -290,9 +290,12 @@ enum Outcome {
 }
 
 fn check_retry(retry: &RetryConfig) -> Result<(), NotifyError> {
-    if retry.max_attempts < 1 || retry.backoff.is_empty() || !(0.0..=1.0).contains(&retry.jitter) {
+    if retry.max_attempts < 1
+        || retry.backoff_seconds.is_empty()
+        || !(0.0..=1.0).contains(&retry.jitter)
+    {
         return Err(NotifyError::Config(
-            "retry: max_attempts must be at least 1, backoff not empty, jitter within 0..=1"
+            "retry: max_attempts must be at least 1, backoff_seconds not empty, jitter within 0..=1"
                 .to_owned(),
         ));
     }

@@ -59,11 +59,10 @@ impl RetryConfig {
         }
         let step = usize::try_from(attempt.max(1) - 1).unwrap_or(usize::MAX);
         let base = self
-            .backoff
+            .backoff_seconds
             .get(step)
-            .or(self.backoff.last())
-            .copied()
-            .unwrap_or(Duration::from_secs(60));
+            .or(self.backoff_seconds.last())
+            .map_or(Duration::from_secs(60), |s| Duration::from_secs(*s));
         let stretched = base.mul_f64(1.0 + self.jitter.clamp(0.0, 1.0) * fastrand::f64());
         let wait = retry_after
             .map(|after| after.min(MAX_RETRY_AFTER))

@@ -93,7 +93,7 @@ impl Webhook {
                 tls,
             },
             secret: secret.into_bytes(),
-            timeout: config.timeout,
+            timeout: config.timeout(),
             retry: config.retry.clone(),
         })
     }

@@ -1,8 +1,6 @@
 //! Shared test plumbing: a store on either backend, alerts opened through
 //! `Store::sync_alerts`, and channel configurations pointing at the test servers.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use tlsrpt_notify::{
@@ -80,7 +78,7 @@ pub async fn evaluate(
 /// Retries after 30 s, 2 min, then 10 min, without jitter, `attempts` in all.
 pub fn quick_retry(attempts: u32) -> RetryConfig {
     RetryConfig {
-        backoff: [30, 120, 600].map(Duration::from_secs).to_vec(),
+        backoff_seconds: vec![30, 120, 600],
         jitter: 0.0,
         max_attempts: attempts,
     }
@@ -92,7 +90,7 @@ pub fn webhook(name: &str, url: &str) -> WebhookConfig {
         url: url.to_owned(),
         secret: Some(Secret(SECRET.to_owned())),
         secret_file: None,
-        timeout: Duration::from_secs(2),
+        timeout_seconds: 2,
         ca_file: None,
         retry: quick_retry(5),
     }
@@ -115,7 +113,7 @@ pub fn email(port: u16) -> EmailConfig {
             vec!["postmaster@client.example".to_owned()],
         )]
         .into(),
-        timeout: Duration::from_secs(5),
+        timeout_seconds: 5,
         retry: quick_retry(5),
     }
 }
