@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
@@ -17,7 +17,7 @@ use tlsrpt_store::{EVENT_OPENED, EVENT_RESOLVED, PendingDelivery};
 
 use crate::NotifyError;
 use crate::config::{EMAIL_CHANNEL, EmailConfig, RetryConfig, SmtpTls, read_secret};
-use crate::message::{subject, text_body};
+use crate::message::{html_body, subject, text_body};
 use crate::payload::Links;
 use crate::retry::Attempt;
 
@@ -143,8 +143,7 @@ impl Email {
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("X-Tlsrpt-Delivery"),
                 delivery.id.to_string(),
-            ))
-            .header(ContentType::TEXT_PLAIN);
+            ));
         if delivery.event == EVENT_RESOLVED {
             let opened = self.message_id(alert.id, EVENT_OPENED);
             builder = builder.in_reply_to(opened.clone()).references(opened);
@@ -153,7 +152,10 @@ impl Email {
             builder = builder.to(mailbox);
         }
         builder
-            .body(text_body(delivery, links))
+            .multipart(MultiPart::alternative_plain_html(
+                text_body(delivery, links),
+                html_body(delivery, links),
+            ))
             .map_err(|e| format!("building the message: {e}"))
     }
 

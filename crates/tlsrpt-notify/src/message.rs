@@ -1,5 +1,6 @@
-//! The text of alert email: the subject line, and a plain-text body with the title, the
-//! domain, the evidence as readable lines, and the dashboard links.
+//! The text of alert email: the subject line, and a body (plain text, and the same as a
+//! small HTML page) with the title, the domain, the evidence as readable lines, and the
+//! dashboard links.
 
 use std::fmt::Write as _;
 
@@ -22,29 +23,49 @@ pub fn subject(event: &str, alert: &StoredAlert) -> String {
     subject.replace(['\r', '\n'], " ")
 }
 
-/// The plain-text body.
-pub fn text_body(delivery: &PendingDelivery, links: Option<&Links>) -> String {
-    let alert = &delivery.alert;
-    let mut text = String::new();
-    let heading = if delivery.event == EVENT_RESOLVED {
-        format!("Resolved: {}", alert.title)
+/// The heading of a message: the title, marked when resolved.
+fn heading(delivery: &PendingDelivery) -> String {
+    if delivery.event == EVENT_RESOLVED {
+        format!("Resolved: {}", delivery.alert.title)
     } else {
-        alert.title.clone()
-    };
-    let _ = writeln!(text, "{heading}\n");
-    let _ = writeln!(text, "Domain:    {}", alert.domain);
+        delivery.alert.title.clone()
+    }
+}
+
+/// The facts shown under the heading, as (label, value).
+fn facts(alert: &StoredAlert) -> Vec<(&'static str, String)> {
     let rule = if alert.subject.is_empty() {
         alert.rule.clone()
     } else {
         format!("{} ({})", alert.rule, alert.subject)
     };
-    let _ = writeln!(text, "Rule:      {rule}");
-    let _ = writeln!(text, "Severity:  {}", alert.severity);
-    let _ = writeln!(text, "Opened:    {}", when(alert.opened_at));
-    if let Some(resolved) = alert.resolved_at {
-        let _ = writeln!(text, "Resolved:  {}", when(resolved));
-    } else {
-        let _ = writeln!(text, "Last seen: {}", when(alert.last_seen_at));
+    let mut facts = vec![
+        ("Domain", alert.domain.clone()),
+        ("Rule", rule),
+        ("Severity", alert.severity.clone()),
+        ("Opened", when(alert.opened_at)),
+    ];
+    facts.push(match alert.resolved_at {
+        Some(resolved) => ("Resolved", when(resolved)),
+        None => ("Last seen", when(alert.last_seen_at)),
+    });
+    facts
+}
+
+fn footer(delivery: &PendingDelivery) -> String {
+    format!(
+        "tlsrpt alert {} ({}, notification {})",
+        delivery.alert.id, delivery.event, delivery.id
+    )
+}
+
+/// The plain-text body.
+pub fn text_body(delivery: &PendingDelivery, links: Option<&Links>) -> String {
+    let alert = &delivery.alert;
+    let mut text = String::new();
+    let _ = writeln!(text, "{}\n", heading(delivery));
+    for (label, value) in facts(alert) {
+        let _ = writeln!(text, "{:<11}{value}", format!("{label}:"));
     }
     let lines = evidence_lines(&alert.evidence);
     if !lines.is_empty() {
@@ -57,12 +78,63 @@ pub fn text_body(delivery: &PendingDelivery, links: Option<&Links>) -> String {
         let _ = writeln!(text, "\nAlert:  {}", links.alert);
         let _ = writeln!(text, "Domain: {}", links.domain);
     }
-    let _ = write!(
-        text,
-        "\n-- \ntlsrpt alert {} ({}, notification {})\n",
-        alert.id, delivery.event, delivery.id
-    );
+    let _ = writeln!(text, "\n-- \n{}", footer(delivery));
     text
+}
+
+/// The same as [`text_body`], as a small HTML page (everything from the alert escaped).
+pub fn html_body(delivery: &PendingDelivery, links: Option<&Links>) -> String {
+    let alert = &delivery.alert;
+    let mut html =
+        String::from("<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n");
+    let _ = writeln!(html, "<h2>{}</h2>\n<table>", escape(&heading(delivery)));
+    for (label, value) in facts(alert) {
+        let _ = writeln!(
+            html,
+            "<tr><th align=\"left\">{label}</th><td>{}</td></tr>",
+            escape(&value)
+        );
+    }
+    html.push_str("</table>\n");
+    let lines = evidence_lines(&alert.evidence);
+    if !lines.is_empty() {
+        html.push_str("<h3>Evidence</h3>\n<ul>\n");
+        for line in lines {
+            let _ = writeln!(html, "<li>{}</li>", escape(&line));
+        }
+        html.push_str("</ul>\n");
+    }
+    if let Some(links) = links {
+        let _ = writeln!(
+            html,
+            "<p><a href=\"{}\">Open the alert in the dashboard</a> &middot; \
+             <a href=\"{}\">{}</a></p>",
+            escape(&links.alert),
+            escape(&links.domain),
+            escape(&alert.domain)
+        );
+    }
+    let _ = writeln!(
+        html,
+        "<p style=\"color: gray\">{}</p>\n</body></html>",
+        escape(&footer(delivery))
+    );
+    html
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// The evidence as `key: value` lines; nested objects as `outer.inner: value`, lists of
@@ -117,6 +189,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn html_escapes_what_the_alert_says() {
+        assert_eq!(
+            escape(r#"<b>"mx" & 'co'</b>"#),
+            "&lt;b&gt;&quot;mx&quot; &amp; &#39;co&#39;&lt;/b&gt;"
+        );
+    }
 
     #[test]
     fn evidence_reads_as_lines() {

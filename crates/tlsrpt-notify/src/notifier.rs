@@ -188,7 +188,8 @@ impl Notifier {
     /// One pass: claims what is due at `now`, sends it, records the outcomes. Claims go
     /// by groups of `concurrency`, each sent at once before the next is claimed, so a claim
     /// never waits behind others for longer than one send: the lease only has to exceed
-    /// the longest send. Later groups are claimed at `now` plus the time spent so far.
+    /// the longest send. Later groups are claimed at `now` plus the time spent so far; the
+    /// pass ends when nothing more is due or `batch` were claimed.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Summary, NotifyError> {
         let lease = chrono::Duration::from_std(self.options.lease)
             .map_err(|e| NotifyError::Config(format!("lease: {e}")))?;
@@ -200,8 +201,10 @@ impl Notifier {
             let wanted = group.min(self.options.batch - claimed_so_far);
             let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
             let claimed = self.store.claim_deliveries(at, lease, wanted).await?;
-            let count = i64::try_from(claimed.len()).unwrap_or(i64::MAX);
-            claimed_so_far += count;
+            if claimed.is_empty() {
+                break;
+            }
+            claimed_so_far += i64::try_from(claimed.len()).unwrap_or(i64::MAX);
             summary.claimed += claimed.len();
             let sends = claimed
                 .into_iter()
@@ -213,9 +216,6 @@ impl Notifier {
                     Outcome::GivenUp => summary.given_up += 1,
                     Outcome::Unrecorded => summary.unrecorded += 1,
                 }
-            }
-            if count < wanted {
-                break;
             }
         }
         Ok(summary)

@@ -49,12 +49,19 @@ impl ReceivedMail {
         })
     }
 
-    /// The decoded plain-text body.
+    /// The decoded plain-text body (of a multipart message, its first text part).
     pub fn text(&self) -> String {
         mail_parser::MessageParser::default()
             .parse(&self.data)
             .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
             .unwrap_or_default()
+    }
+
+    /// The decoded HTML body, if the message has one.
+    pub fn html(&self) -> Option<String> {
+        let message = mail_parser::MessageParser::default().parse(&self.data)?;
+        message.html_part(0)?;
+        message.body_html(0).map(|t| t.into_owned())
     }
 }
 

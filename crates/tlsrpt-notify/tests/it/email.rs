@@ -72,6 +72,18 @@ async fn alerts_are_mailed_to_recipients_and_routes(backend: Backend) {
         assert!(text.lines().any(|l| l == line), "{line:?} in:\n{text}");
     }
     assert!(plain.text().contains(&format!("/alerts/{other}")));
+    let html = routed.html().expect("an HTML alternative");
+    assert!(
+        html.contains("<h2>mx1.client.example&#39;s certificate expires in 5 days</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("<li>days_left: 5</li>"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "<a href=\"https://tlsrpt.example.net/alerts/{client}\">"
+        )),
+        "{html}"
+    );
 
     // The resolution: one more message, in the same thread.
     let resolved = evaluate(
