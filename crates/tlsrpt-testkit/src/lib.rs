@@ -9,6 +9,9 @@ mod backends;
 pub mod browser;
 pub mod dns;
 pub mod dovecot;
+mod localhost_tls;
 pub mod postgres;
+pub mod smtp;
+pub mod webhook;
 
 pub use backends::Backend;
