@@ -10,3 +10,4 @@ mod open;
 mod rollups;
 mod sources;
 mod support;
+mod verify;
