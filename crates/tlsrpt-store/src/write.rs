@@ -153,7 +153,25 @@ per_backend! {
         pool: &sqlx::Pool<Db>,
         batch: &[NewInput],
     ) -> Result<Vec<Outcome>, StoreError> {
-        let mut tx = pool.begin().await.doing("starting a transaction")?;
+        let mut connection = pool.acquire().await.doing("connecting to the database")?;
+        let written = write_in_transaction(&mut connection, batch).await;
+        if written.is_err() {
+            // A failed COMMIT (a full disk, a read-only database) can leave SQLite inside a
+            // transaction that sqlx then fails to roll back; returned to the pool, the
+            // connection would run later batches as savepoints inside it, acknowledged but
+            // never committed. Closing it rolls everything back and keeps the pool clean.
+            connection.close_on_drop();
+        }
+        written
+    }
+
+    async fn write_in_transaction(
+        connection: &mut sqlx::pool::PoolConnection<Db>,
+        batch: &[NewInput],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let mut tx = sqlx::Connection::begin(&mut **connection)
+            .await
+            .doing("starting a transaction")?;
         let reports: Vec<(usize, &Report, &Raw, &Auth)> = batch
             .iter()
             .enumerate()

@@ -63,8 +63,11 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(Err(e)) => {
+                // With its causes: "cannot save the resume point" alone does not say that
+                // the disk is full.
+                let e = format!("{:#}", anyhow::Error::from(e));
                 eprintln!("error: {mailbox}: {e}");
-                sink.record_error(&mailbox, &e.to_string()).await;
+                sink.record_error(&mailbox, &e).await;
                 failed = true;
             }
             Err(lost) => {
