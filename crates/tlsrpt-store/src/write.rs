@@ -156,10 +156,11 @@ per_backend! {
         let mut connection = pool.acquire().await.doing("connecting to the database")?;
         let written = write_in_transaction(&mut connection, batch).await;
         if written.is_err() {
-            // A failed COMMIT (a full disk, a read-only database) can leave SQLite inside a
-            // transaction that sqlx then fails to roll back; returned to the pool, the
-            // connection would run later batches as savepoints inside it, acknowledged but
-            // never committed. Closing it rolls everything back and keeps the pool clean.
+            // Never back to the pool after a failure: after a COMMIT failed on a full disk,
+            // sqlx's idea of the transaction depth and SQLite's disagreed, and later
+            // batches on that connection ran inside a transaction that was never committed:
+            // acknowledged, then lost (tests/it/storage_faults.rs in the tlsrpt crate).
+            // Closing the connection rolls back whatever is left open.
             connection.close_on_drop();
         }
         written
