@@ -345,7 +345,13 @@ fn postgres_read_only(sandbox: &Sandbox, read_only: bool) {
 
 #[tokio::test]
 async fn a_read_only_postgres_database_is_refused_with_a_clear_error() {
+    let dovecot = Dovecot::start();
     let sandbox = Sandbox::on(crate::support::Backend::Postgres);
+    let mails: Vec<Vec<u8>> = {
+        let mut corpus = Corpus::new(20_261_217, 5);
+        (0..5).map(|_| corpus.next(Format::Eml).bytes).collect()
+    };
+    dovecot.append("INBOX", &mails).await;
     let input = report_files(&sandbox, 20_261_215, 20);
     let mut corpus = Corpus::new(20_261_216, 5);
     let bodies: Vec<Vec<u8>> = (0..20).map(|_| corpus.next(Format::JsonGz).bytes).collect();
@@ -385,7 +391,24 @@ async fn a_read_only_postgres_database_is_refused_with_a_clear_error() {
         ingest.stderr()
     );
 
+    let sync = crate::support::run(imap_command(&sandbox, &dovecot, "imap sync"));
+    eprintln!(
+        "read-only PostgreSQL, IMAP sync: exit {}: {}",
+        sync.code,
+        sync.stderr()
+    );
+    assert_eq!(sync.code, 1);
+    assert!(
+        sync.stderr().contains("read-only transaction"),
+        "{}",
+        sync.stderr()
+    );
+    assert_eq!(dovecot.messages("INBOX").await.len(), mails.len());
+
     postgres_read_only(&sandbox, false);
+    let sync = crate::support::run(imap_command(&sandbox, &dovecot, "imap sync"));
+    assert_eq!(sync.code, 0, "{}", sync.stderr());
+    assert!(dovecot.messages("INBOX").await.is_empty());
     for body in &bodies[1..] {
         assert_eq!(post(server.port, body).await, Some(200), "{}", server.log());
     }
@@ -393,5 +416,5 @@ async fn a_read_only_postgres_database_is_refused_with_a_clear_error() {
     command.args(["ingest", "--json"]).arg(&input);
     let run = crate::support::run(command);
     assert_eq!(run.code, 0, "{}", run.stderr());
-    assert_eq!(db_check(&sandbox).reports, 40);
+    assert_eq!(db_check(&sandbox).reports, 45);
 }
