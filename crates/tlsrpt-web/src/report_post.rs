@@ -204,13 +204,17 @@ fn check_domains(found: &[Found], allowed: &str) -> Result<(), ApiError> {
 }
 
 /// An error and its causes, joined by `: ` (a database error names its cause, such as a
-/// full disk, only in its source).
+/// full disk, only in its source), leaving out a cause the text already ends with (sqlx
+/// repeats a database's message as its source).
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

@@ -101,9 +101,9 @@ impl StoreSink {
     /// database, …).
     fn failure(&self, error: StoreError) -> SinkError {
         SinkError::new(format!(
-            "database {}: {:#}",
+            "database {}: {}",
             self.store.location(),
-            anyhow::Error::from(error)
+            crate::output::error_chain(&anyhow::Error::from(error))
         ))
     }
 }
