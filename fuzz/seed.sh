@@ -54,4 +54,10 @@ for p in doc.get("policies") or []:
         open(os.path.join(sys.argv[2], name), "w").write(body)
 PY
 done
+# Crash inputs kept by run-short.sh, each back into its own target's corpus.
+for dir in "$here"/regressions/*/; do
+    [ -d "$dir" ] || continue
+    mapfile -t kept < <(find "$dir" -type f)
+    seed "$(basename "$dir")" "${kept[@]}"
+done
 for d in "$corpus"/*/; do echo "$(ls "$d" | wc -l) seeds in $d"; done

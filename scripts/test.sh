@@ -28,6 +28,12 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
+if ! command -v c++ >/dev/null 2>&1; then
+    echo "== installing g++ (the fuzz run builds libFuzzer)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -41,4 +47,11 @@ status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "total: %d passed, %d failed\n", passed, failed }' "$log"
-exit "$status"
+
+# A short run of every fuzz target (FUZZ_SECONDS, 30 s each); a crash fails the suite and
+# its input is kept under fuzz/regressions/ (see fuzz/README.md).
+echo "== fuzz"
+fuzz_status=0
+./fuzz/run-short.sh || fuzz_status=$?
+[ "$status" -ne 0 ] && exit "$status"
+exit "$fuzz_status"

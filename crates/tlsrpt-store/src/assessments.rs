@@ -73,7 +73,23 @@ per_backend! {
         pool: &sqlx::Pool<Db>,
         rows: &[CachedAssessment],
     ) -> Result<(), StoreError> {
-        let mut tx = pool.begin().await.doing("starting a transaction")?;
+        let mut connection = pool.acquire().await.doing("connecting to the database")?;
+        let saved = save_in_transaction(&mut connection, rows).await;
+        if saved.is_err() {
+            // Not back to the pool: a failed COMMIT can leave the connection inside a
+            // transaction (see `write::write_batch`).
+            connection.close_on_drop();
+        }
+        saved
+    }
+
+    async fn save_in_transaction(
+        connection: &mut sqlx::pool::PoolConnection<Db>,
+        rows: &[CachedAssessment],
+    ) -> Result<(), StoreError> {
+        let mut tx = sqlx::Connection::begin(&mut **connection)
+            .await
+            .doing("starting a transaction")?;
         // Sorted, so that concurrent savers lock rows in the same order.
         let mut rows: Vec<&CachedAssessment> = rows.iter().collect();
         rows.sort_by(|a, b| (&a.domain, a.trusted_only).cmp(&(&b.domain, b.trusted_only)));

@@ -23,6 +23,7 @@ mod rollups;
 mod sources;
 mod stats;
 mod tally;
+mod verify;
 mod write;
 
 pub use alerts::{
@@ -43,4 +44,5 @@ pub use rollups::{
 };
 pub use sources::{MailboxStatus, SourceSummary, UnacceptedInput};
 pub use stats::{DomainStats, StatsFilter};
+pub use verify::{Consistency, TableCounts};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

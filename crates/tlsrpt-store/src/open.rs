@@ -3,6 +3,7 @@
 //! its migrations are applied automatically.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::backend::{Backend, postgres, sqlite};
 
@@ -66,6 +67,8 @@ impl<T> Doing<T> for Result<T, sqlx::Error> {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: Backend,
+    /// The SQLite file or the PostgreSQL URL without its password, for messages.
+    location: Arc<str>,
 }
 
 /// The default database file: `$XDG_DATA_HOME/tlsrpt/tlsrpt.db`, or
@@ -91,12 +94,23 @@ impl Store {
     /// `sqlite:PATH`, `sqlite://PATH` or a plain file path for a SQLite file, which is
     /// created with its folders if needed.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let pool = if postgres::is_postgres_url(url) {
-            Backend::Postgres(postgres::connect(url).await?)
+        let (pool, location) = if postgres::is_postgres_url(url) {
+            let pool = Backend::Postgres(postgres::connect(url).await?);
+            (pool, postgres::redact_password(url))
         } else {
-            Backend::Sqlite(sqlite::connect(url).await?)
+            let pool = Backend::Sqlite(sqlite::connect(url).await?);
+            (pool, sqlite::sqlite_path(url)?.display().to_string())
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            location: location.into(),
+        })
+    }
+
+    /// Which database this is, for messages: the SQLite file, or the PostgreSQL URL
+    /// without its password.
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
     /// Closes the pool, waiting for connections to finish.

@@ -23,6 +23,7 @@ macro_rules! trusted_auth {
          OR r.auth LIKE 'dkim-pass:%' OR r.auth LIKE 'dkim-upstream-pass:%')"
     };
 }
+pub(crate) use trusted_auth;
 
 /// Every domain with at least one stored report.
 pub(crate) const DOMAINS_SQL: &str = "SELECT policy_domain FROM domain_activity";

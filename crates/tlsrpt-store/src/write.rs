@@ -153,7 +153,26 @@ per_backend! {
         pool: &sqlx::Pool<Db>,
         batch: &[NewInput],
     ) -> Result<Vec<Outcome>, StoreError> {
-        let mut tx = pool.begin().await.doing("starting a transaction")?;
+        let mut connection = pool.acquire().await.doing("connecting to the database")?;
+        let written = write_in_transaction(&mut connection, batch).await;
+        if written.is_err() {
+            // Never back to the pool after a failure: after a COMMIT failed on a full disk,
+            // sqlx's idea of the transaction depth and SQLite's disagreed, and later
+            // batches on that connection ran inside a transaction that was never committed:
+            // acknowledged, then lost (tests/it/storage_faults.rs in the tlsrpt crate).
+            // Closing the connection rolls back whatever is left open.
+            connection.close_on_drop();
+        }
+        written
+    }
+
+    async fn write_in_transaction(
+        connection: &mut sqlx::pool::PoolConnection<Db>,
+        batch: &[NewInput],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let mut tx = sqlx::Connection::begin(&mut **connection)
+            .await
+            .doing("starting a transaction")?;
         let reports: Vec<(usize, &Report, &Raw, &Auth)> = batch
             .iter()
             .enumerate()

@@ -151,7 +151,11 @@ async fn store(
     records: &[tlsrpt_store::NewInput],
 ) -> Result<Vec<Outcome>, ApiError> {
     store.write_batch(records).await.map_err(|e| {
-        tracing::error!(error = %e, "storing a posted report failed");
+        tracing::error!(
+            database = store.location(),
+            error = %chain(&e),
+            "storing a posted report failed"
+        );
         ApiError::Unavailable
     })
 }
@@ -197,4 +201,21 @@ fn check_domains(found: &[Found], allowed: &str) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// An error and its causes, joined by `: ` (a database error names its cause, such as a
+/// full disk, only in its source), leaving out a cause the text already ends with (sqlx
+/// repeats a database's message as its source).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -79,6 +79,9 @@ pub enum Command {
     /// Write reports for tickets, spreadsheets and automation.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Look after the database.
+    #[command(subcommand)]
+    Db(DbCommand),
 }
 
 #[derive(Debug, Args)]
@@ -578,4 +581,25 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `tlsrpt db …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum DbCommand {
+    /// Check that the stored data hold together: every report has its original JSON and
+    /// all of its policies and failure details, the record of inputs accounts for every
+    /// report once, and the daily rollups equal a recomputation from the reports. Reads
+    /// every report once.
+    ///
+    /// Exit status: 0 when consistent, 1 when a problem is found or the check fails.
+    Check(DbCheckArgs),
+}
+
+/// `tlsrpt db check`.
+#[derive(Debug, clap::Args)]
+pub struct DbCheckArgs {
+    /// Print JSON: {"counts":{"reports","policies","failure_details","inputs",
+    /// "daily_rollups","daily_domain_totals","domain_activity"},"problems":[…]}.
+    #[arg(long, env = "TLSRPT_JSON")]
+    pub json: bool,
 }

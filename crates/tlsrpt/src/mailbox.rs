@@ -8,7 +8,7 @@ use tlsrpt_dkim::{DkimVerifier, MailAuth};
 use tlsrpt_imap::{Disposition, MailboxId, MailboxState, Sink, SinkError};
 use tlsrpt_ingest::files::Input;
 use tlsrpt_ingest::{Claim, MessageMeta, Source};
-use tlsrpt_store::{Auth, Outcome, Store};
+use tlsrpt_store::{Auth, Outcome, Store, StoreError};
 
 use tlsrpt_intake::to_new_inputs;
 
@@ -61,7 +61,7 @@ impl Sink for StoreSink {
             .store
             .write_batch(&records)
             .await
-            .map_err(SinkError::new)?;
+            .map_err(|e| self.failure(e))?;
         Ok(disposition(&outcomes))
     }
 
@@ -70,7 +70,7 @@ impl Sink for StoreSink {
             .store
             .mailbox_state(mailbox.as_str())
             .await
-            .map_err(SinkError::new)?;
+            .map_err(|e| self.failure(e))?;
         Ok(state.map(|(uid_validity, last_uid)| MailboxState {
             uid_validity,
             last_uid,
@@ -81,7 +81,7 @@ impl Sink for StoreSink {
         self.store
             .save_mailbox_state(mailbox.as_str(), state.uid_validity, state.last_uid)
             .await
-            .map_err(SinkError::new)
+            .map_err(|e| self.failure(e))
     }
 
     async fn record_error(&self, mailbox: &MailboxId, error: &str) {
@@ -92,6 +92,19 @@ impl Sink for StoreSink {
         {
             tracing::warn!(mailbox = %mailbox, "cannot record the mailbox error: {e}");
         }
+    }
+}
+
+impl StoreSink {
+    /// A database failure as the sink's error, naming the database and every cause, so
+    /// that the one line the sync prints says what went wrong (a full disk, a read-only
+    /// database, …).
+    fn failure(&self, error: StoreError) -> SinkError {
+        SinkError::new(format!(
+            "database {}: {}",
+            self.store.location(),
+            crate::output::error_chain(&anyhow::Error::from(error))
+        ))
     }
 }
 

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", output::terminal_safe(&format!("{e:#}")));
+            eprintln!("error: {}", output::terminal_safe(&output::error_chain(&e)));
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,6 @@
 //! Terminal output: text from reports and inputs is made safe to print (no escape
-//! sequences), and a closed pipe ends the program quietly.
+//! sequences), errors are printed with their causes, and a closed pipe ends the program
+//! quietly.
 
 use std::io::Write;
 
@@ -32,6 +33,23 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// An error and its causes, joined by `: ` like `{:#}`, leaving out a cause that the text
+/// before already ends with: sqlx repeats a database's own message as the source of its
+/// error, which would print "database or disk is full: database or disk is full".
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +58,17 @@ mod tests {
     fn escapes_terminal_control_sequences() {
         assert_eq!(terminal_safe("a\x1b[31mred\x07"), "a\\u{1b}[31mred\\u{7}");
         assert_eq!(terminal_safe("line\nnext\ttab"), "line\nnext\ttab");
+    }
+
+    #[test]
+    fn prints_each_cause_once() {
+        let error = anyhow::anyhow!("(code: 13) database or disk is full")
+            .context("error returned from database: (code: 13) database or disk is full")
+            .context("database error while committing a batch");
+        assert_eq!(
+            error_chain(&error),
+            "database error while committing a batch: \
+             error returned from database: (code: 13) database or disk is full"
+        );
     }
 }

@@ -74,7 +74,7 @@ fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
-fn sqlite_path(url: &str) -> Result<PathBuf, StoreError> {
+pub(crate) fn sqlite_path(url: &str) -> Result<PathBuf, StoreError> {
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let path = rest.split('?').next().unwrap_or_default();

@@ -11,3 +11,4 @@ mod open;
 mod rollups;
 mod sources;
 mod support;
+mod verify;

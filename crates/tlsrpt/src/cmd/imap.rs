@@ -39,8 +39,8 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 eprintln!(
-                    "error: {mailbox}: cannot take the mailbox's lease: {:#}",
-                    anyhow::Error::from(e)
+                    "error: {mailbox}: cannot take the mailbox's lease: {}",
+                    crate::output::error_chain(&anyhow::Error::from(e))
                 );
                 failed = true;
                 continue;
@@ -63,8 +63,11 @@ pub async fn sync(store: &Store, args: ImapArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(Err(e)) => {
+                // With its causes: "cannot save the resume point" alone does not say that
+                // the disk is full.
+                let e = crate::output::error_chain(&anyhow::Error::from(e));
                 eprintln!("error: {mailbox}: {e}");
-                sink.record_error(&mailbox, &e.to_string()).await;
+                sink.record_error(&mailbox, &e).await;
                 failed = true;
             }
             Err(lost) => {

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use tlsrpt_store::{NewInput, Store};
 
@@ -31,7 +32,8 @@ pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
-    let summary = summary?;
+    let summary = summary
+        .with_context(|| format!("cannot store reports in the database {}", store.location()))?;
     if args.json {
         print_line(&serde_json::to_string(&summary)?)?;
     } else {

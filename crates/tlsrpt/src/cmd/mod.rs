@@ -2,6 +2,7 @@
 
 mod check;
 mod dashboard;
+mod db;
 mod history;
 mod imap;
 mod ingest;
@@ -18,7 +19,7 @@ use tlsrpt_store::Store;
 
 pub use check::{CheckArgs, CheckerArgs};
 
-use crate::cli::{Cli, Command, ExportCommand, ImapCommand};
+use crate::cli::{Cli, Command, DbCommand, ExportCommand, ImapCommand};
 
 /// Runs the subcommand and returns the process exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -37,6 +38,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export(ExportCommand::Readiness(args)) => {
             readiness::export(&open_store(cli.database_url).await?, args).await
+        }
+        Command::Db(DbCommand::Check(args)) => {
+            db::check(&open_store(cli.database_url).await?, args).await
         }
     }
 }

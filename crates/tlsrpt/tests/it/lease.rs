@@ -84,7 +84,7 @@ impl Drop for Instance {
 }
 
 /// `tlsrpt SUBCOMMAND…` with the options for `dovecot`'s INBOX over implicit TLS.
-fn imap_command(sandbox: &Sandbox, dovecot: &Dovecot, subcommand: &str) -> Command {
+pub(crate) fn imap_command(sandbox: &Sandbox, dovecot: &Dovecot, subcommand: &str) -> Command {
     let password = sandbox.write("imap-password", format!("{PASSWORD}\n").as_bytes());
     let mut command = sandbox.command();
     command
@@ -102,7 +102,7 @@ fn imap_command(sandbox: &Sandbox, dovecot: &Dovecot, subcommand: &str) -> Comma
 }
 
 /// Waits up to `limit` for `done`, panicking with `what` (and `context()`) after that.
-async fn eventually(
+pub(crate) async fn eventually(
     what: &str,
     limit: Duration,
     mut done: impl AsyncFnMut() -> bool,
@@ -119,7 +119,7 @@ async fn eventually(
     }
 }
 
-async fn processed(dovecot: &Dovecot) -> usize {
+pub(crate) async fn processed(dovecot: &Dovecot) -> usize {
     let folders = dovecot.folders().await;
     match folders.iter().find(|f| f.ends_with("Processed")) {
         Some(folder) => dovecot.messages(folder).await.len(),
