@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
+mod alerts;
 mod check;
 mod dashboard;
 mod history;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(ExportCommand::Readiness(args)) => {
             readiness::export(&open_store(cli.database_url).await?, args).await
         }
+        Command::Alerts(args) => alerts::run(&open_store(cli.database_url).await?, args).await,
     }
 }
 

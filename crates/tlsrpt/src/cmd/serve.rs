@@ -14,7 +14,7 @@ use tlsrpt_web::{IngestState, TlsFiles, Tokens};
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::cmd::{dashboard, imap};
+use crate::cmd::{alerts, dashboard, imap};
 use crate::lease::{self, wait};
 
 /// How many domains the schedule checks at the same time.
@@ -35,6 +35,8 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
         );
     }
+    let evaluator =
+        alerts::AlertConfigFile::load(args.alert_config.as_deref())?.evaluator(store)?;
     let (stop, stopped) = watch::channel(false);
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -99,6 +101,13 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    // The alert rules: after each ingest and each check (whoever stored it), and all of
+    // them on a timer.
+    let alerting = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { evaluator.run(wait(stopped)).await })
+    };
+
     if !accounts.is_empty() {
         let settings = PollSettings {
             interval: Duration::from_secs(args.imap_poll_interval.max(1)),
@@ -120,6 +129,7 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(schedule) = schedule {
         schedule.await.context("the check schedule failed")?;
     }
+    alerting.await.context("the alert evaluation failed")?;
     signal.abort();
     Ok(ExitCode::SUCCESS)
 }

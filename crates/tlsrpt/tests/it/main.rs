@@ -2,6 +2,7 @@
 //! temporary database and checks its output, exit status and what it stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alerts;
 mod bad_input;
 mod check_history;
 mod compose;
