@@ -15,9 +15,14 @@ use tlsrpt_store::{
 };
 
 use crate::checks::{self, CheckEvidence, LastRecord};
-use crate::config::{AlertRules, DomainRules, normalise};
+use crate::config::{AlertRules, DomainRules, RulesConfig, normalise};
 use crate::reports::{self, ReportEvidence, new_alert};
 use crate::rule::{Family, Rule};
+
+/// A report rule's function.
+type ReportRule = fn(&ReportEvidence, &RulesConfig) -> Vec<NewAlert>;
+/// A check rule's function.
+type CheckRule = fn(&CheckEvidence, &RulesConfig) -> Vec<NewAlert>;
 
 /// How far back the history is searched for the last check that had an `_mta-sts` record.
 const RECORD_HISTORY: i64 = 200;
@@ -201,7 +206,7 @@ impl Evaluator {
                 })
                 .await?,
         };
-        let run: [(Rule, fn(&ReportEvidence, &_) -> Vec<NewAlert>); 4] = [
+        let run: [(Rule, ReportRule); 4] = [
             (Rule::FailureRateRise, reports::failure_rate_rise),
             (Rule::NewResultType, reports::new_result_type),
             (Rule::NewFailingMx, reports::new_failing_mx),
@@ -235,7 +240,7 @@ impl Evaluator {
             changes,
             last_record,
         };
-        let run: [(Rule, fn(&CheckEvidence, &_) -> Vec<NewAlert>); 5] = [
+        let run: [(Rule, CheckRule); 5] = [
             (Rule::PolicyFetchFailing, checks::policy_fetch_failing),
             (Rule::MxDrift, checks::mx_drift),
             (Rule::CertExpiring, checks::cert_expiring),

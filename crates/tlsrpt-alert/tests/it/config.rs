@@ -28,7 +28,7 @@ fn the_example_file_parses_and_overrides_apply() {
     let text = std::fs::read_to_string(path).unwrap();
     // The example also configures notifications; keep only the rules' sections.
     let mut value: toml::Table = toml::from_str(&text).unwrap();
-    value.retain(|k, _| matches!(&k[..], "dashboard_url" | "rules" | "domains"));
+    value.retain(|k, _| matches!(k, "dashboard_url" | "rules" | "domains"));
     let file: File = value.try_into().unwrap();
     let rules = AlertRules::new(file.rules, file.domains).unwrap();
     assert_eq!(rules.rules.failure_rate_factor, 3.0);
