@@ -3,6 +3,7 @@
 //! recorded by the Watcher on the checker's closed test network.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod background;
 mod checks;
 mod config;
 mod reports;
