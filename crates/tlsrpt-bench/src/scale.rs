@@ -2,8 +2,9 @@
 //! 400 days) through the real write path, `Store::write_batch`, on SQLite or on a
 //! throwaway PostgreSQL, then times the hot queries: the 30-day stats of one domain and
 //! the portfolio overview of every domain, with the advisor's per-domain queries for
-//! reference. Prints ingest throughput and p50/p99 latencies; `--explain` also prints the
-//! plans of the hot queries on this dataset, as in docs/QUERY-PLANS.md.
+//! reference, and the alert rules' `evaluate_all` over every domain. Prints ingest
+//! throughput and p50/p99 latencies; `--explain` also prints the plans of the hot queries
+//! on this dataset, as in docs/QUERY-PLANS.md.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use chrono::{Days, NaiveDate};
 use clap::{Args, ValueEnum};
+use tlsrpt_alert::{AlertRules, Evaluator};
 use tlsrpt_corpus::Corpus;
 use tlsrpt_report::{Limits, parse};
 use tlsrpt_store::{
@@ -132,11 +134,36 @@ pub async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
     .await?;
     report("policies_seen, 30 days", &policies);
 
+    evaluate_alerts(&store, today, args.runs.min(5)).await?;
+
     if args.explain {
         print_plans(&store, &domain(0), today).await?;
     }
     store.close().await;
     drop(server);
+    Ok(())
+}
+
+/// The alert rules on every domain as of noon on the dataset's last day: once cold (the
+/// advisor assesses and caches every verdict), then `runs` times warm, as `tlsrpt serve`
+/// runs it every hour.
+async fn evaluate_alerts(store: &Store, today: NaiveDate, runs: usize) -> anyhow::Result<()> {
+    let evaluator = Evaluator::new(store.clone(), AlertRules::default());
+    let noon = today.and_hms_opt(12, 0, 0).context("noon")?.and_utc();
+    let started = Instant::now();
+    let first = evaluator.evaluate_all(noon).await?;
+    println!(
+        "evaluate_all, cold (every verdict assessed): {:.0} ms for {} domains, {} conditions",
+        started.elapsed().as_secs_f64() * 1000.0,
+        first.domains.len(),
+        first.firing.len()
+    );
+    let warm = time(runs, |_| {
+        let evaluator = &evaluator;
+        async move { Ok(evaluator.evaluate_all(noon).await.map(drop)?) }
+    })
+    .await?;
+    report("evaluate_all, warm (cached verdicts)", &warm);
     Ok(())
 }
 

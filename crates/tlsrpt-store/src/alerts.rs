@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::open::{Doing, Store, StoreError};
 
 /// A condition that holds now, as reported by a rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewAlert {
     pub domain: String,
     /// The rule's kebab-case name, e.g. `cert-expiring`.

@@ -126,6 +126,14 @@ impl Store {
             .collect())
     }
 
+    /// The id of every checked domain's latest stored check, sorted by domain: cheap to
+    /// poll for new checks (ids grow), unlike [`Store::latest_checks`].
+    pub async fn latest_check_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut ids = on_backend!(self, latest_check_ids())?;
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Every domain with at least one stored check, sorted.
     pub async fn checked_domains(&self) -> Result<Vec<String>, StoreError> {
         let mut domains = on_backend!(self, checked_domains())?;
@@ -199,6 +207,15 @@ per_backend! {
              WHERE l.domain = c.domain ORDER BY l.checked_at DESC, l.id DESC LIMIT 1)"
         );
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await
+            .doing("reading the latest check of every domain")
+    }
+
+    pub(super) async fn latest_check_ids(
+        pool: &sqlx::Pool<Db>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        sqlx::query_as("SELECT domain, MAX(id) FROM checks GROUP BY domain")
             .fetch_all(pool)
             .await
             .doing("reading the latest check of every domain")

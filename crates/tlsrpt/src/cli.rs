@@ -82,6 +82,10 @@ pub enum Command {
     /// Look after the database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The alerts raised by the monitoring rules (failure spikes, new failures, policy
+    /// and certificate trouble, silent reporters, domains ready for enforce): list, show,
+    /// acknowledge, snooze, evaluate once (for cron), and the effective rules.
+    Alerts(AlertsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +255,108 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub dashboard: DashboardArgs,
+
+    /// The alert configuration (TOML: rule thresholds, per-domain overrides; see
+    /// docs/ALERTS.md). Without it the rules run with their defaults.
+    #[arg(long, env = "TLSRPT_ALERT_CONFIG", value_name = "FILE")]
+    pub alert_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// The alert configuration (TOML), as given to `tlsrpt serve --alert-config`.
+    #[arg(long, env = "TLSRPT_ALERT_CONFIG", value_name = "FILE", global = true)]
+    pub alert_config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// List alerts, newest first: the open ones, or all with --all.
+    List {
+        /// Resolved alerts too.
+        #[arg(long)]
+        all: bool,
+        /// Only this domain's.
+        #[arg(long, env = "TLSRPT_DOMAIN", value_name = "DOMAIN")]
+        domain: Option<String>,
+        /// Print JSON: {"alerts":[{id, domain, rule, subject, severity, title, evidence,
+        /// opened_at, last_seen_at, resolved_at, acked_at, acked_by, snoozed_until}]}.
+        #[arg(long, env = "TLSRPT_JSON")]
+        json: bool,
+    },
+    /// Show one alert with its evidence and notifications.
+    Show {
+        id: i64,
+        /// Print JSON: {"alert":{…},"deliveries":[…]}.
+        #[arg(long, env = "TLSRPT_JSON")]
+        json: bool,
+    },
+    /// Acknowledge an alert: someone is on it.
+    Ack {
+        id: i64,
+        /// Who acknowledges it [default: $USER].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Snooze an alert (its resolution is then not notified), or wake it.
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["for_", "until", "wake"])))]
+    Snooze {
+        id: i64,
+        /// For this long: e.g. 90m, 12h, 7d.
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+        for_: Option<chrono::Duration>,
+        /// Until this time (RFC 3339, e.g. 2026-06-01T08:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// End the snooze now.
+        #[arg(long)]
+        wake: bool,
+    },
+    /// Evaluate every rule on every domain once, now (for cron when `tlsrpt serve` does
+    /// not run), and print what changed.
+    Evaluate {
+        /// Print JSON: {domains, rules, firing:[…], sync:{opened, reopened, resolved,
+        /// ongoing}}.
+        #[arg(long, env = "TLSRPT_JSON")]
+        json: bool,
+    },
+    /// Send the queued notifications that are due, once (for cron, after `evaluate`, when
+    /// `tlsrpt serve` does not run); failures are retried by the next run.
+    Deliver {
+        /// Print JSON: {claimed, delivered, retrying, given_up, unrecorded}.
+        #[arg(long, env = "TLSRPT_JSON")]
+        json: bool,
+    },
+    /// Print the effective rules configuration (TOML), defaults filled, and each
+    /// overridden domain's settings.
+    Rules,
+}
+
+/// A duration such as `90s`, `30m`, `12h` or `7d`.
+fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number and a unit, e.g. 12h"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h, d or w")),
+    };
+    n.checked_mul(seconds)
+        .filter(|s| *s > 0 && *s <= 366 * 86_400)
+        .map(chrono::Duration::seconds)
+        .ok_or_else(|| format!("{text:?}: between 1 s and a year"))
 }
 
 /// Options of the rollout dashboard served by `tlsrpt serve`.

@@ -107,6 +107,14 @@ async fn latest_checks_has_one_per_domain(backend: Backend) {
         t.store.checked_domains().await.unwrap(),
         ["a.example", "b.example", "c.example"]
     );
+    // The latest *stored* check of each domain (what a poller for new checks needs):
+    // a.example's last row was stored fourth, though it ran earlier.
+    let ids: Vec<(String, i64)> = latest
+        .iter()
+        .map(|c| c.domain.clone())
+        .zip([4, 3, 6])
+        .collect();
+    assert_eq!(t.store.latest_check_ids().await.unwrap(), ids);
 }
 
 async fn known_domains_include_trusted_report_domains_only(backend: Backend) {

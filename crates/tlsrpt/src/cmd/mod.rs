@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` opens what the subcommand needs and dispatches.
 
+mod alerts;
 mod check;
 mod dashboard;
 mod db;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(DbCommand::Check(args)) => {
             db::check(&open_store(cli.database_url).await?, args).await
         }
+        Command::Alerts(args) => alerts::run(&open_store(cli.database_url).await?, args).await,
     }
 }
 

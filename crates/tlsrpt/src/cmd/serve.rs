@@ -16,7 +16,7 @@ use tlsrpt_web::{
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::cmd::{dashboard, imap};
+use crate::cmd::{alerts, dashboard, imap};
 use crate::lease::{self, wait};
 
 /// How many domains the schedule checks at the same time.
@@ -37,6 +37,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
         );
     }
+    let alert_config = alerts::AlertConfigFile::load(args.alert_config.as_deref())?;
+    let notifier = alert_config.notifier(store)?;
+    let evaluator = alert_config.evaluator(store, notifier.as_ref())?;
     let (stop, stopped) = watch::channel(false);
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -112,6 +115,18 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    // The alert rules: after each ingest and each check (whoever stored it), and all of
+    // them on a timer.
+    let alerting = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { evaluator.run(wait(stopped)).await })
+    };
+    // Their notifications: webhooks and email, retried until delivered or given up.
+    let notifying = notifier.map(|notifier| {
+        eprintln!("sending alert notifications to {}", notifier.channels().join(", "));
+        tokio::spawn(notifier.run(stopped.clone()))
+    });
+
     if !accounts.is_empty() {
         let settings = PollSettings {
             interval: Duration::from_secs(args.imap_poll_interval.max(1)),
@@ -132,6 +147,10 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(schedule) = schedule {
         schedule.await.context("the check schedule failed")?;
+    }
+    alerting.await.context("the alert evaluation failed")?;
+    if let Some(notifying) = notifying {
+        notifying.await.context("the alert notifications failed")?;
     }
     signal.abort();
     Ok(ExitCode::SUCCESS)

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod abuse;
+mod alerts;
 mod bad_input;
 mod check_history;
 mod compose;

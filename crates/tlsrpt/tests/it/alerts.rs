@@ -1,0 +1,153 @@
+//! Alerts end to end: `tlsrpt serve --alert-config` notices a report stored by another
+//! process (`tlsrpt ingest`) and opens an alert, which `tlsrpt alerts` lists, shows,
+//! acknowledges and snoozes; `alerts evaluate` and `alerts rules` work without a server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{Backend, Sandbox, on_both_backends, policy, report};
+
+on_both_backends!(serve_raises_an_alert_for_an_ingested_report);
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
+    let sandbox = Sandbox::on(backend);
+    let config = sandbox.write(
+        "alerts.toml",
+        b"[rules]\npoll_seconds = 1\n\n[domains.\"quiet.example\"]\ndisabled = [\"ready-for-enforce\"]\n",
+    );
+    let mut child = sandbox
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--check-interval", "0"])
+        .arg("--alert-config")
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve exited before listening"
+        );
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let mut server = Server(child);
+
+    // Yesterday, half of spike.example's sessions failed; it has no baseline yet.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let body = report(
+        "Google Inc.",
+        "spike-1",
+        &format!("{yesterday}T00:00:00Z"),
+        &format!("{yesterday}T23:59:59Z"),
+        vec![policy(
+            "sts",
+            "spike.example",
+            500,
+            500,
+            &[("certificate-expired", 500)],
+        )],
+    );
+    let file = sandbox.write("spike.json", &serde_json::to_vec(&body).unwrap());
+    let ingested = sandbox.run([std::ffi::OsStr::new("ingest"), file.as_os_str()]);
+    assert_eq!(ingested.code, 0, "{}", ingested.stderr());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alerts = loop {
+        let listed = sandbox.run(["alerts", "list", "--json"]);
+        assert_eq!(listed.code, 0, "{}", listed.stderr());
+        let alerts = listed.json()["alerts"].as_array().unwrap().clone();
+        if !alerts.is_empty() {
+            break alerts;
+        }
+        assert!(Instant::now() < deadline, "no alert within 30 s");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let alert = &alerts[0];
+    eprintln!(
+        "{} [{}]: {}",
+        alert["rule"], alert["severity"], alert["title"]
+    );
+    assert_eq!(alert["rule"], "failure-rate-rise");
+    assert_eq!(alert["domain"], "spike.example");
+    assert_eq!(
+        alert["title"],
+        "spike.example: 50.0% of sessions failed in the last day (500 of 1000), above 5.00% (no 14-day baseline yet)"
+    );
+    assert_eq!(alert["evidence"]["last_day"]["failed_sessions"], 500);
+
+    let id = alert["id"].as_i64().unwrap().to_string();
+    let ack = sandbox.run(["alerts", "ack", &id, "--by", "oncall"]);
+    assert_eq!(
+        ack.stdout().trim(),
+        format!("alert #{id} acknowledged by oncall")
+    );
+    let snooze = sandbox.run(["alerts", "snooze", &id, "--for", "2h"]);
+    assert_eq!(snooze.code, 0, "{}", snooze.stderr());
+    let shown = sandbox.run(["alerts", "show", &id, "--json"]).json();
+    assert_eq!(shown["alert"]["acked_by"], "oncall");
+    assert!(shown["alert"]["snoozed_until"].is_string());
+    let text = sandbox.run(["alerts", "list"]).stdout();
+    assert!(
+        text.contains("open, acked, snoozed") && text.contains("failure-rate-rise"),
+        "{text}"
+    );
+    let missing = sandbox.run(["alerts", "ack", "999999"]);
+    assert_eq!(
+        (missing.code, missing.stderr().trim()),
+        (1, "error: no alert #999999")
+    );
+
+    // One pass by hand agrees: the same condition, still open, nothing new.
+    let pass: Value = sandbox
+        .run([
+            std::ffi::OsStr::new("alerts"),
+            "--alert-config".as_ref(),
+            config.as_os_str(),
+            "evaluate".as_ref(),
+            "--json".as_ref(),
+        ])
+        .json();
+    assert_eq!(
+        pass["sync"]["ongoing"].as_array().unwrap().len(),
+        1,
+        "{pass}"
+    );
+    assert_eq!(pass["sync"]["opened"].as_array().unwrap().len(), 0);
+    let rules = sandbox.run([
+        std::ffi::OsStr::new("alerts"),
+        "rules".as_ref(),
+        "--alert-config".as_ref(),
+        config.as_os_str(),
+    ]);
+    let rules = rules.stdout();
+    assert!(rules.contains("poll_seconds = 1"), "{rules}");
+    assert!(rules.contains("failure_rate_factor = 3.0"), "{rules}");
+    assert!(rules.contains("[domains.\"quiet.example\"]"), "{rules}");
+
+    // SIGTERM stops the server, alert loop included.
+    let pid = server.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.0.wait().unwrap().success());
+}
