@@ -1,16 +1,39 @@
 //! Alerts end to end: `tlsrpt serve --alert-config` notices a report stored by another
-//! process (`tlsrpt ingest`) and opens an alert, which `tlsrpt alerts` lists, shows,
-//! acknowledges and snoozes; `alerts evaluate` and `alerts rules` work without a server.
+//! process (`tlsrpt ingest`) and opens an alert, which it sends once to a real webhook
+//! receiver (signed) and a real SMTP sink, and which `tlsrpt alerts` lists, shows,
+//! acknowledges and snoozes; `alerts evaluate`, `deliver` and `rules` work without a server.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tlsrpt_testkit::smtp::SmtpSink;
+use tlsrpt_testkit::webhook::WebhookReceiver;
 
 use crate::support::{Backend, Sandbox, on_both_backends, policy, report};
 
 on_both_backends!(serve_raises_an_alert_for_an_ingested_report);
+
+/// The shipped example configuration reads as a whole (rules and channels), and a typo is
+/// an error that names it.
+#[test]
+fn the_example_configuration_is_valid() {
+    let sandbox = Sandbox::on(Backend::Sqlite);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/alerts.example.toml");
+    let rules = sandbox.run(["alerts", "rules", "--alert-config", example]);
+    assert_eq!(rules.code, 0, "{}", rules.stderr());
+    assert!(rules.stdout().contains("cert_warning_days = 21"), "{}", rules.stdout());
+    let typo = sandbox.write("typo.toml", b"[[webhook]]\nname = \"ops\"\nurll = \"x\"\n");
+    let refused = sandbox.run([
+        std::ffi::OsStr::new("alerts"),
+        "rules".as_ref(),
+        "--alert-config".as_ref(),
+        typo.as_os_str(),
+    ]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr().contains("unknown field `urll`"), "{}", refused.stderr());
+}
 
 struct Server(Child);
 
@@ -23,9 +46,22 @@ impl Drop for Server {
 
 fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
     let sandbox = Sandbox::on(backend);
+    // The receivers run on a runtime of their own, beside the processes under test.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let webhook = runtime.block_on(WebhookReceiver::start());
+    let smtp = runtime.block_on(SmtpSink::start());
     let config = sandbox.write(
         "alerts.toml",
-        b"[rules]\npoll_seconds = 1\n\n[domains.\"quiet.example\"]\ndisabled = [\"ready-for-enforce\"]\n",
+        format!(
+            "dashboard_url = \"https://tlsrpt.example.net\"\n\n\
+             [rules]\npoll_seconds = 1\n\n[domains.\"quiet.example\"]\ndisabled = [\"ready-for-enforce\"]\n\n\
+             [[webhook]]\nname = \"ops\"\nurl = \"{}\"\nsecret = \"s3cret\"\n\n\
+             [email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             from = \"tlsrpt <tlsrpt@monitor.example.net>\"\nto = [\"ops@example.net\"]\n",
+            webhook.url(),
+            smtp.port()
+        )
+        .as_bytes(),
     );
     let mut child = sandbox
         .command()
@@ -91,6 +127,40 @@ fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
     );
     assert_eq!(alert["evidence"]["last_day"]["failed_sessions"], 500);
 
+    // Sent once to each channel: a signed webhook and a mail, with the dashboard link.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while webhook.requests().is_empty() || smtp.messages().is_empty() {
+        assert!(Instant::now() < deadline, "no notification within 30 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let post = &webhook.requests()[0];
+    let signed = tlsrpt_notify::verify_signature(
+        b"s3cret",
+        post.header("x-tlsrpt-timestamp").unwrap().parse().unwrap(),
+        &post.body,
+        post.header("x-tlsrpt-signature").unwrap(),
+    );
+    assert!(signed, "the webhook's signature verifies with the shared secret");
+    let payload = post.json();
+    eprintln!("webhook payload: {payload}");
+    assert_eq!(payload["event"], "opened");
+    assert_eq!(payload["alert"]["title"], alert["title"]);
+    assert_eq!(
+        payload["links"]["alert"],
+        format!("https://tlsrpt.example.net/alerts/{}", alert["id"])
+    );
+    let mail = &smtp.messages()[0];
+    eprintln!("mail subject: {:?}", mail.header("subject"));
+    assert_eq!(mail.rcpt_to, ["ops@example.net"]);
+    assert!(
+        mail.header("subject")
+            .unwrap()
+            .contains("spike.example: 50.0% of sessions failed"),
+        "{:?}",
+        mail.header("subject")
+    );
+    assert!(mail.text().contains("https://tlsrpt.example.net/alerts/"));
+
     let id = alert["id"].as_i64().unwrap().to_string();
     let ack = sandbox.run(["alerts", "ack", &id, "--by", "oncall"]);
     assert_eq!(
@@ -129,6 +199,29 @@ fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
         "{pass}"
     );
     assert_eq!(pass["sync"]["opened"].as_array().unwrap().len(), 0);
+    // A lasting condition is not announced again, by the server or by hand.
+    let deliver = sandbox.run([
+        std::ffi::OsStr::new("alerts"),
+        "--alert-config".as_ref(),
+        config.as_os_str(),
+        "deliver".as_ref(),
+    ]);
+    assert_eq!(
+        deliver.stdout().trim(),
+        "0 notification(s) sent: 0 delivered, 0 to retry, 0 given up",
+        "{}",
+        deliver.stderr()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!((webhook.requests().len(), smtp.messages().len()), (1, 1));
+    let shown = sandbox.run(["alerts", "show", &id, "--json"]).json();
+    let delivered: Vec<&Value> = shown["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["delivered_at"].is_string())
+        .collect();
+    assert_eq!(delivered.len(), 2, "{shown}");
     let rules = sandbox.run([
         std::ffi::OsStr::new("alerts"),
         "rules".as_ref(),
