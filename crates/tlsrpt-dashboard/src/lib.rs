@@ -16,6 +16,7 @@ pub mod demo;
 mod error;
 mod exports;
 mod headers;
+pub mod metrics;
 mod pages;
 mod text;
 

@@ -21,6 +21,7 @@ mod reports;
 mod rollups;
 mod sources;
 mod stats;
+mod summaries;
 mod tally;
 mod write;
 
@@ -38,4 +39,5 @@ pub use rollups::{
 };
 pub use sources::{MailboxStatus, SourceSummary, UnacceptedInput};
 pub use stats::{DomainStats, StatsFilter};
+pub use summaries::{CheckSummary, DomainFailures};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

@@ -7,6 +7,7 @@
 mod error;
 mod report_post;
 mod server;
+mod telemetry;
 mod tokens;
 
 pub use report_post::{IngestState, router};

@@ -5,6 +5,7 @@ mod dashboard;
 mod history;
 mod imap;
 mod ingest;
+mod metrics;
 mod readiness;
 mod rejected;
 mod reports;

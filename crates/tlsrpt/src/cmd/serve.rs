@@ -14,7 +14,7 @@ use tlsrpt_web::{IngestState, TlsFiles, Tokens};
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::cmd::{dashboard, imap};
+use crate::cmd::{dashboard, imap, metrics};
 use crate::lease::{self, wait};
 
 /// How many domains the schedule checks at the same time.
@@ -30,9 +30,10 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         && accounts.is_empty()
         && args.check_interval == 0
         && dashboard::address(&args.dashboard).is_none()
+        && args.dashboard.metrics.metrics_listen.is_none()
     {
         bail!(
-            "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
+            "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, --metrics-listen ADDR, and/or a --check-interval"
         );
     }
     let (stop, stopped) = watch::channel(false);
@@ -79,6 +80,7 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let dashboard =
         dashboard::start(store, &args.dashboard, &args.checker, stopped.clone()).await?;
+    let metrics = metrics::start(store, &args.dashboard, stopped.clone()).await?;
 
     let schedule = match args.check_interval {
         0 => None,
@@ -116,6 +118,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(dashboard) = dashboard {
         dashboard.await.context("the dashboard task failed")??;
+    }
+    if let Some(metrics) = metrics {
+        metrics.await.context("the metrics task failed")??;
     }
     if let Some(schedule) = schedule {
         schedule.await.context("the check schedule failed")?;

@@ -13,6 +13,7 @@ mod help;
 mod https;
 mod imap;
 mod lease;
+mod metrics;
 mod readiness;
 mod rejected;
 mod sanitise;
