@@ -7,7 +7,6 @@
 //! reads verdicts cached per domain, recomputed as soon as a report or a check arrives.
 
 pub mod access;
-pub mod advisor;
 mod api;
 mod assets;
 mod chart;
@@ -30,7 +29,8 @@ use tlsrpt_store::Store;
 use tlsrpt_watch::Watcher;
 
 pub use access::{Access, InsecureBind};
-pub use advisor::Trust;
+pub use tlsrpt_advisor as advisor;
+pub use tlsrpt_advisor::Trust;
 
 /// What the dashboard reads from and acts with.
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod backend;
+mod alerts;
 mod assessments;
 mod checks;
 mod health;
@@ -25,6 +26,10 @@ mod summaries;
 mod tally;
 mod write;
 
+pub use alerts::{
+    AlertCount, AlertQuery, AlertScope, AlertSync, DeliveryStatus, EVENT_OPENED, EVENT_RESOLVED,
+    NewAlert, PendingDelivery, StoredAlert, SyncOptions,
+};
 pub use assessments::CachedAssessment;
 pub use checks::{NewCheck, StoredCheck};
 pub use inputs::RejectedInput;

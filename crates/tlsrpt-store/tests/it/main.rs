@@ -2,6 +2,7 @@
 //! de-duplication, atomic batches, lossless bytes, statistics, and opening the file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alerts;
 mod batch;
 mod checks;
 mod dedupe;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
-use tlsrpt_dashboard::{Trust, advisor};
+use tlsrpt_advisor::{self as advisor, Trust};
 use tlsrpt_readiness::Thresholds;
 use tlsrpt_readiness::export::Format;
 use tlsrpt_store::Store;
