@@ -97,6 +97,7 @@ impl Exporter {
         self.inputs(&mut out).await?;
         self.mailboxes(&mut out).await?;
         self.domains(&mut out, now).await?;
+        self.alerts(&mut out).await?;
         telemetry().write_ingest(&mut out);
         out.family(
             "tlsrpt_scrape_collect_seconds",
@@ -200,6 +201,24 @@ impl Exporter {
                 "tlsrpt_imap_messages_waiting",
                 &[("mailbox", &mailbox)],
                 waiting as f64,
+            );
+        }
+        Ok(())
+    }
+
+    /// Open alerts: the rules are the alerting crate's (a closed set of kebab-case names)
+    /// and severities are `info`, `warning` or `critical`.
+    async fn alerts(&self, out: &mut Exposition) -> Result<(), StoreError> {
+        out.family(
+            "tlsrpt_alerts_open",
+            Kind::Gauge,
+            "Unresolved alerts by rule and severity, acknowledged and snoozed ones included.",
+        );
+        for count in self.store.alert_counts().await? {
+            out.sample(
+                "tlsrpt_alerts_open",
+                &[("rule", &count.rule), ("severity", &count.severity)],
+                count.open as f64,
             );
         }
         Ok(())
