@@ -365,18 +365,13 @@ impl Exporter {
             .collect();
         let expiry = self.certificate_expiry(&latest).await?;
 
-        out.family(
+        per_check(
+            out,
             "tlsrpt_check_timestamp_seconds",
-            Kind::Gauge,
             "When the domain's latest live check ran (Unix seconds).",
+            &latest,
+            |c| c.checked_at as f64,
         );
-        for c in &latest {
-            out.sample(
-                "tlsrpt_check_timestamp_seconds",
-                &[("domain", &c.domain)],
-                c.checked_at as f64,
-            );
-        }
         out.family(
             "tlsrpt_check_verdict",
             Kind::Gauge,
@@ -392,23 +387,20 @@ impl Exporter {
                 );
             }
         }
-        for (name, help, field) in [
-            (
-                "tlsrpt_check_errors",
-                "Error-level findings of the domain's latest check.",
-                (|c: &CheckSummary| c.errors) as fn(&CheckSummary) -> i64,
-            ),
-            (
-                "tlsrpt_check_warnings",
-                "Warning-level findings of the domain's latest check.",
-                |c: &CheckSummary| c.warnings,
-            ),
-        ] {
-            out.family(name, Kind::Gauge, help);
-            for c in &latest {
-                out.sample(name, &[("domain", &c.domain)], field(c) as f64);
-            }
-        }
+        per_check(
+            out,
+            "tlsrpt_check_errors",
+            "Error-level findings of the domain's latest check.",
+            &latest,
+            |c| c.errors as f64,
+        );
+        per_check(
+            out,
+            "tlsrpt_check_warnings",
+            "Warning-level findings of the domain's latest check.",
+            &latest,
+            |c| c.warnings as f64,
+        );
         out.family(
             "tlsrpt_check_certificate_expiry_timestamp_seconds",
             Kind::Gauge,
@@ -453,6 +445,20 @@ impl Exporter {
         let result = fresh.iter().map(|(d, (_, n))| (d.clone(), *n)).collect();
         *self.expiry.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
         Ok(result)
+    }
+}
+
+/// A gauge family with one sample per checked domain.
+fn per_check(
+    out: &mut Exposition,
+    name: &str,
+    help: &str,
+    latest: &[&CheckSummary],
+    value: impl Fn(&CheckSummary) -> f64,
+) {
+    out.family(name, Kind::Gauge, help);
+    for c in latest {
+        out.sample(name, &[("domain", &c.domain)], value(c));
     }
 }
 
