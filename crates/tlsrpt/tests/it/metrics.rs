@@ -2,16 +2,21 @@
 //! endpoint, then a scrape over HTTP must say exactly what happened, pass `promtool check
 //! metrics` (Prometheus's own parser and linter), need the dashboard's login when one is
 //! set, and keep no more than `--metrics-max-domains` domain labels. The demo instance's
-//! scrape must carry every metric the shipped Grafana dashboard queries.
+//! scrape must carry every metric the shipped Grafana dashboard queries, and an IMAP
+//! watcher's the health of its mailbox.
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::Utc;
+use tlsrpt_corpus::{Corpus, Format};
+use tlsrpt_imap::TlsMode;
+use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 
 use crate::support::{Backend, Sandbox, on_both_backends, policy, report};
 
@@ -462,4 +467,81 @@ fn metric_names(expr: &str) -> Vec<String> {
         .filter(|word| word.starts_with("tlsrpt_"))
         .map(str::to_owned)
         .collect()
+}
+
+/// An IMAP watcher's scrape: the mailbox's sync state, its backlog and the latency of its
+/// messages, once `serve` has taken the reports from a real Dovecot.
+#[tokio::test]
+async fn the_scrape_shows_the_health_of_a_watched_mailbox() {
+    let dovecot = Dovecot::start();
+    let mails: Vec<Vec<u8>> = (0..2)
+        .map(|serial| Corpus::new(serial, 5).next(Format::Eml).bytes)
+        .collect();
+    dovecot.append("INBOX", &mails).await;
+    let sandbox = Sandbox::new();
+    let password = sandbox.write("imap-password", format!("{PASSWORD}\n").as_bytes());
+    let port = dovecot.account(TlsMode::Implicit).port.to_string();
+    let ca = dovecot.ca_file().display().to_string();
+    let dns = crate::imap::quiet_dns().to_string();
+    let server = Serve::start(
+        &sandbox,
+        &[
+            "--imap-host",
+            "localhost",
+            "--imap-user",
+            USER,
+            "--imap-port",
+            &port,
+            "--imap-password-file",
+            password.to_str().unwrap(),
+            "--imap-ca-file",
+            &ca,
+            "--dkim-dns-server",
+            &dns,
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--check-interval",
+            "0",
+        ],
+        &["metrics"],
+    );
+    let mailbox = format!("{USER}@localhost:{port}/INBOX");
+    let waiting = format!("tlsrpt_imap_messages_waiting{{mailbox=\"{mailbox}\"}}");
+    let latency = "tlsrpt_ingest_duration_seconds_count{source=\"imap\"}";
+    let stored = "tlsrpt_inputs_total{source=\"imap\",outcome=\"stored\"}";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let text = loop {
+        let (status, text) = scrape(server.address("metrics"), None);
+        assert_eq!(status, 200, "{text}");
+        let done = value(&text, stored) == Some(2.0)
+            && value(&text, latency) == Some(2.0)
+            && value(&text, &waiting) == Some(0.0);
+        if done {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two messages were not taken in time:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    promtool_accepts(&text);
+    expect(
+        &text,
+        &format!("tlsrpt_imap_sync_failing{{mailbox=\"{mailbox}\"}}"),
+        0.0,
+    );
+    let synced = value(
+        &text,
+        &format!("tlsrpt_imap_last_sync_timestamp_seconds{{mailbox=\"{mailbox}\"}}"),
+    )
+    .unwrap();
+    assert!(
+        (Utc::now().timestamp() as f64 - synced).abs() < 600.0,
+        "{text}"
+    );
+    assert!(
+        !text.contains("tlsrpt_imap_last_error_timestamp_seconds{"),
+        "{text}"
+    );
 }
