@@ -34,6 +34,12 @@ if ! command -v c++ >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++
 fi
 
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "== installing prometheus (the metrics tests check each scrape with promtool)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -14,9 +14,11 @@ use chrono::{Days, NaiveDate};
 use clap::{Args, ValueEnum};
 use tlsrpt_alert::{AlertRules, Evaluator};
 use tlsrpt_corpus::Corpus;
+use tlsrpt_metrics::{Exporter, Settings};
 use tlsrpt_report::{Limits, parse};
 use tlsrpt_store::{
-    Auth, Candidate, NewInput, Outcome, PortfolioQuery, Raw, RollupQuery, StatsFilter, Store,
+    Auth, Candidate, NewCheck, NewInput, Outcome, PortfolioQuery, Raw, RollupQuery, StatsFilter,
+    Store,
 };
 use tlsrpt_testkit::postgres::Postgres;
 
@@ -135,6 +137,8 @@ pub async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
     report("policies_seen, 30 days", &policies);
 
     evaluate_alerts(&store, today, args.runs.min(5)).await?;
+    let scrape = time_scrape(&store, &args, today).await?;
+    report("metrics scrape, all domains", &scrape);
 
     if args.explain {
         print_plans(&store, &domain(0), today).await?;
@@ -165,6 +169,61 @@ async fn evaluate_alerts(store: &Store, today: NaiveDate, runs: usize) -> anyhow
     .await?;
     report("evaluate_all, warm (cached verdicts)", &warm);
     Ok(())
+}
+
+/// Times a whole `/metrics` scrape (as `tlsrpt serve` renders it, default settings) once
+/// every domain has four stored checks: the first scrape reads each latest check's JSON
+/// for its certificate expiry, later ones only the headlines.
+async fn time_scrape(
+    store: &Store,
+    args: &ScaleArgs,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<Duration>> {
+    let noon = today
+        .and_hms_opt(12, 0, 0)
+        .context("date out of range")?
+        .and_utc();
+    for n in 0..args.domains {
+        for hours in [18, 12, 6, 0] {
+            let not_after = noon + chrono::Duration::days(30 + n as i64 % 60);
+            let json = serde_json::json!({"mx": {"hosts": [{"addresses": [{"tls": {
+                "certificate": {"not_after": not_after.to_rfc3339()}}}]}]}});
+            store
+                .save_check(&NewCheck {
+                    domain: format!("domain{n}.example"),
+                    checked_at: noon - chrono::Duration::hours(hours),
+                    verdict: "pass".to_owned(),
+                    sts_id: None,
+                    mode: Some("testing".to_owned()),
+                    mx_hosts: vec![format!("mx.domain{n}.example")],
+                    errors: 0,
+                    warnings: 0,
+                    report_json: json.to_string(),
+                    changes_json: "[]".to_owned(),
+                })
+                .await?;
+        }
+    }
+    let exporter = Exporter::new(store.clone(), Settings::default());
+    let first = Instant::now();
+    exporter.render(noon).await?;
+    println!(
+        "metrics scrape, first (reads {} checks' JSON): {:.1} ms",
+        args.domains,
+        first.elapsed().as_secs_f64() * 1000.0
+    );
+    time(args.runs, |_| {
+        let exporter = &exporter;
+        async move {
+            let text = exporter.render(noon).await?;
+            ensure!(
+                text.contains("tlsrpt_check_verdict"),
+                "no check in the scrape"
+            );
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Writes `args.reports` generated reports in batches; prints the throughput of the

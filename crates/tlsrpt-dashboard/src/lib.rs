@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 mod exports;
 mod headers;
+pub mod metrics;
 mod pages;
 mod text;
 

@@ -106,4 +106,11 @@ pub trait Sink: Send + Sync {
         let _ = (mailbox, error);
         async {}
     }
+
+    /// Notes how many messages of this mailbox are above its resume point, still to be
+    /// handled: after the search of each pass and after each batch. For monitoring; by
+    /// default nothing is kept.
+    fn note_waiting(&self, mailbox: &MailboxId, waiting: usize) {
+        let _ = (mailbox, waiting);
+    }
 }

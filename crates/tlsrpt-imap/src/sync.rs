@@ -120,6 +120,7 @@ pub(crate) async fn pass<S: Sink>(
     // `n:*` always matches the last message, even when its UID is below n.
     let mut uids: Vec<u32> = found.into_iter().filter(|&uid| uid > last_uid).collect();
     uids.sort_unstable();
+    sink.note_waiting(&mailbox_id, uids.len());
 
     for batch in uids.chunks(config.batch_size.max(1)) {
         if stop() {
@@ -168,6 +169,10 @@ pub(crate) async fn pass<S: Sink>(
                 .await
                 .map_err(state_error)?;
         }
+        sink.note_waiting(
+            &mailbox_id,
+            uids.iter().filter(|&&uid| uid > last_uid).count(),
+        );
         if summary.deferred.is_some() {
             break;
         }

@@ -22,6 +22,7 @@ mod reports;
 mod rollups;
 mod sources;
 mod stats;
+mod summaries;
 mod tally;
 mod verify;
 mod write;
@@ -44,5 +45,6 @@ pub use rollups::{
 };
 pub use sources::{MailboxStatus, SourceSummary, UnacceptedInput};
 pub use stats::{DomainStats, StatsFilter};
+pub use summaries::{CheckSummary, DomainFailures};
 pub use verify::{Consistency, TableCounts};
 pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};

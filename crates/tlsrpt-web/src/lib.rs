@@ -9,6 +9,7 @@ mod error;
 mod rate_limit;
 mod report_post;
 mod server;
+mod telemetry;
 mod tokens;
 
 pub use client::{Cidr, client_ip};

@@ -50,6 +50,7 @@ pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router 
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::from_fn(crate::telemetry::track))
         .with_state(state)
 }
 

@@ -411,6 +411,29 @@ pub struct DashboardArgs {
     /// move a verdict.
     #[arg(long, env = "TLSRPT_COUNT_UNTRUSTED")]
     pub count_untrusted: bool,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Options of the Prometheus metrics (`GET /metrics` on the dashboard, with its login).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricsArgs {
+    /// Also serve GET /metrics alone on this address, e.g. an internal interface for
+    /// Prometheus, with the dashboard's login (--dashboard-password or --dashboard-token;
+    /// none needed on a loopback address). Works without --dashboard.
+    #[arg(long, env = "TLSRPT_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    /// Domains that get their own `domain` label in /metrics, the busiest first; the
+    /// others' sessions are summed under domain="_other" (see docs/METRICS.md).
+    #[arg(
+        long,
+        env = "TLSRPT_METRICS_MAX_DOMAINS",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub metrics_max_domains: usize,
 }
 
 /// `tlsrpt readiness DOMAIN`.

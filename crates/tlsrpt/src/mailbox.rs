@@ -3,11 +3,13 @@
 //! then reported as committed.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tlsrpt_dkim::{DkimVerifier, MailAuth};
 use tlsrpt_imap::{Disposition, MailboxId, MailboxState, Sink, SinkError};
 use tlsrpt_ingest::files::Input;
 use tlsrpt_ingest::{Claim, MessageMeta, Source};
+use tlsrpt_metrics::{IngestPath, telemetry};
 use tlsrpt_store::{Auth, Outcome, Store, StoreError};
 
 use tlsrpt_intake::to_new_inputs;
@@ -28,6 +30,7 @@ impl Sink for StoreSink {
         uid: u32,
         message: &[u8],
     ) -> Result<Disposition, SinkError> {
+        let received = Instant::now();
         // A shared rua mailbox also receives DMARC reports and plain mail: nothing claims a
         // message is a TLS report unless it is marked as one.
         let found = tlsrpt_ingest::extract(message, Claim::None, &self.limits);
@@ -62,7 +65,11 @@ impl Sink for StoreSink {
             .write_batch(&records)
             .await
             .map_err(|e| self.failure(e))?;
-        Ok(disposition(&outcomes))
+        let disposition = disposition(&outcomes);
+        if disposition == Disposition::Stored {
+            telemetry().observe_ingest(IngestPath::Imap, received.elapsed());
+        }
+        Ok(disposition)
     }
 
     async fn load_state(&self, mailbox: &MailboxId) -> Result<Option<MailboxState>, SinkError> {
@@ -92,6 +99,10 @@ impl Sink for StoreSink {
         {
             tracing::warn!(mailbox = %mailbox, "cannot record the mailbox error: {e}");
         }
+    }
+
+    fn note_waiting(&self, mailbox: &MailboxId, waiting: usize) {
+        telemetry().set_imap_waiting(mailbox.as_str(), waiting as u64);
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::cli::DashboardArgs;
-use crate::cmd::CheckerArgs;
+use crate::cmd::{CheckerArgs, metrics};
 use crate::lease::wait;
 
 /// How often the cached verdicts are brought up to date in the background.
@@ -29,6 +29,18 @@ pub fn address(args: &DashboardArgs) -> Option<SocketAddr> {
         .or_else(|| args.demo.then(|| DEMO_ADDRESS.parse().ok()).flatten())
 }
 
+/// Who may use the dashboard (and /metrics): the login given, or none.
+pub fn access(args: &DashboardArgs) -> Access {
+    match (&args.dashboard_token, &args.dashboard_password) {
+        (Some(token), _) => Access::Token(token.clone()),
+        (None, Some(password)) => Access::Basic {
+            user: args.dashboard_user.clone(),
+            password: password.clone(),
+        },
+        (None, None) => Access::Open,
+    }
+}
+
 /// Starts the dashboard when one is asked for; the task ends on `stopped`.
 pub async fn start(
     store: &Store,
@@ -39,14 +51,7 @@ pub async fn start(
     let Some(addr) = address(args) else {
         return Ok(None);
     };
-    let access = match (&args.dashboard_token, &args.dashboard_password) {
-        (Some(token), _) => Access::Token(token.clone()),
-        (None, Some(password)) => Access::Basic {
-            user: args.dashboard_user.clone(),
-            password: password.clone(),
-        },
-        (None, None) => Access::Open,
-    };
+    let access = access(args);
     access.check_bind(addr, args.insecure_no_auth)?;
     if args.demo {
         let loaded = demo::load(store, Utc::now())
@@ -78,7 +83,8 @@ pub async fn start(
             .refresh_verdicts(VERDICT_REFRESH, refresh_stop)
             .await;
     });
-    let app = tlsrpt_dashboard::router(dashboard, access);
+    let metrics = tlsrpt_dashboard::metrics::router(metrics::exporter(store, args), access.clone());
+    let app = tlsrpt_dashboard::router(dashboard, access).merge(metrics);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot serve the dashboard on {addr}"))?;

@@ -7,6 +7,7 @@ mod db;
 mod history;
 mod imap;
 mod ingest;
+mod metrics;
 mod readiness;
 mod rejected;
 mod reports;

@@ -16,7 +16,7 @@ use tlsrpt_web::{
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::cmd::{alerts, dashboard, imap};
+use crate::cmd::{alerts, dashboard, imap, metrics};
 use crate::lease::{self, wait};
 
 /// How many domains the schedule checks at the same time.
@@ -32,9 +32,10 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
         && accounts.is_empty()
         && args.check_interval == 0
         && dashboard::address(&args.dashboard).is_none()
+        && args.dashboard.metrics.metrics_listen.is_none()
     {
         bail!(
-            "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, and/or a --check-interval"
+            "nothing to serve: give --dashboard ADDR, --listen ADDR for the HTTPS endpoint, IMAP accounts, --metrics-listen ADDR, and/or a --check-interval"
         );
     }
     let alert_config = alerts::AlertConfigFile::load(args.alert_config.as_deref())?;
@@ -95,6 +96,7 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let dashboard =
         dashboard::start(store, &args.dashboard, &args.checker, stopped.clone()).await?;
+    let metrics = metrics::start(store, &args.dashboard, stopped.clone()).await?;
 
     let schedule = match args.check_interval {
         0 => None,
@@ -144,6 +146,9 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(dashboard) = dashboard {
         dashboard.await.context("the dashboard task failed")??;
+    }
+    if let Some(metrics) = metrics {
+        metrics.await.context("the metrics task failed")??;
     }
     if let Some(schedule) = schedule {
         schedule.await.context("the check schedule failed")?;

@@ -18,6 +18,7 @@ mod help;
 mod https;
 mod imap;
 mod lease;
+mod metrics;
 mod readiness;
 mod rejected;
 mod sanitise;
