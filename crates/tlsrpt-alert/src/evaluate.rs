@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::Notify;
 use tlsrpt_advisor::{Inputs, Trust};
 use tlsrpt_check::Change;
 use tlsrpt_readiness::Thresholds;
@@ -15,6 +14,7 @@ use tlsrpt_store::{
     AlertScope, AlertSync, NewAlert, PortfolioQuery, RollupQuery, Store, StoreError, StoredCheck,
     SyncOptions,
 };
+use tokio::sync::Notify;
 
 use crate::checks::{self, CheckEvidence, LastRecord};
 use crate::config::{AlertRules, DomainRules, RulesConfig, normalise};

@@ -191,7 +191,9 @@ pub async fn run(store: &Store, args: AlertsArgs) -> anyhow::Result<ExitCode> {
         }
         AlertsCommand::Deliver { json } => {
             let Some(notifier) = config.notifier(store)? else {
-                bail!("no notification channel is configured: add [[webhook]] or [email] to --alert-config");
+                bail!(
+                    "no notification channel is configured: add [[webhook]] or [email] to --alert-config"
+                );
             };
             let summary = notifier.deliver_due(now).await?;
             if json {

@@ -125,7 +125,10 @@ pub async fn run(store: &Store, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     // Their notifications: webhooks and email, retried until delivered or given up.
     let notifying = notifier.map(|notifier| {
-        eprintln!("sending alert notifications to {}", notifier.channels().join(", "));
+        eprintln!(
+            "sending alert notifications to {}",
+            notifier.channels().join(", ")
+        );
         tokio::spawn(notifier.run(stopped.clone()))
     });
 

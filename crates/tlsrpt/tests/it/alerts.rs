@@ -20,10 +20,17 @@ on_both_backends!(serve_raises_an_alert_for_an_ingested_report);
 #[test]
 fn the_example_configuration_is_valid() {
     let sandbox = Sandbox::on(Backend::Sqlite);
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/alerts.example.toml");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/alerts.example.toml"
+    );
     let rules = sandbox.run(["alerts", "rules", "--alert-config", example]);
     assert_eq!(rules.code, 0, "{}", rules.stderr());
-    assert!(rules.stdout().contains("cert_warning_days = 21"), "{}", rules.stdout());
+    assert!(
+        rules.stdout().contains("cert_warning_days = 21"),
+        "{}",
+        rules.stdout()
+    );
     let typo = sandbox.write("typo.toml", b"[[webhook]]\nname = \"ops\"\nurll = \"x\"\n");
     let refused = sandbox.run([
         std::ffi::OsStr::new("alerts"),
@@ -32,7 +39,11 @@ fn the_example_configuration_is_valid() {
         typo.as_os_str(),
     ]);
     assert_eq!(refused.code, 1);
-    assert!(refused.stderr().contains("unknown field `urll`"), "{}", refused.stderr());
+    assert!(
+        refused.stderr().contains("unknown field `urll`"),
+        "{}",
+        refused.stderr()
+    );
 }
 
 struct Server(Child);
@@ -140,7 +151,10 @@ fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
         &post.body,
         post.header("x-tlsrpt-signature").unwrap(),
     );
-    assert!(signed, "the webhook's signature verifies with the shared secret");
+    assert!(
+        signed,
+        "the webhook's signature verifies with the shared secret"
+    );
     let payload = post.json();
     eprintln!("webhook payload: {payload}");
     assert_eq!(payload["event"], "opened");
