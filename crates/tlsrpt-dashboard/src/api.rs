@@ -229,7 +229,7 @@ pub async fn sources(State(dashboard): State<Dashboard>) -> Response {
     )
 }
 
-/// `GET /api/v1/alerts`: the open alerts, open first then newest (`?state=all` adds the
+/// `GET /api/v1/alerts`: the open alerts, most severe first then newest (`?state=all` adds the
 /// resolved ones, `?domain=` narrows to one domain).
 pub async fn alerts(
     State(dashboard): State<Dashboard>,

@@ -94,7 +94,7 @@ pub struct AlertsPage {
     snooze: Vec<(i64, &'static str)>,
 }
 
-/// The alerts of a listing request, open ones first, then newest first.
+/// The alerts of a listing request: open ones first, the most severe first, then newest.
 pub(crate) async fn list(
     dashboard: &Dashboard,
     params: &AlertsParams,
@@ -107,12 +107,28 @@ pub(crate) async fn list(
             limit: 1000,
         })
         .await?;
-    alerts.sort_by_key(|a| (!a.is_open(), std::cmp::Reverse((a.opened_at, a.id))));
+    alerts.sort_by_key(|a| {
+        (
+            !a.is_open(),
+            severity_rank(&a.severity),
+            std::cmp::Reverse((a.opened_at, a.id)),
+        )
+    });
     Ok(alerts)
 }
 
-/// `GET /alerts`: the open alerts (`?state=all` adds the resolved ones), of one domain
-/// with `?domain=`.
+/// Critical first, then warnings, then information.
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "critical" => 0,
+        "warning" => 1,
+        "info" => 2,
+        _ => 3,
+    }
+}
+
+/// `GET /alerts`: the open alerts, most severe first (`?state=all` adds the resolved
+/// ones), of one domain with `?domain=`.
 pub async fn alerts(
     State(dashboard): State<Dashboard>,
     Query(params): Query<AlertsParams>,

@@ -1,6 +1,7 @@
 //! The dashboard in a real headless Chromium: `tlsrpt serve --demo` as a user starts it,
-//! each page loaded and read as a person reads it, a sort header and "re-check now"
-//! clicked. Screenshots are kept under the target directory as test artefacts.
+//! each page loaded and read as a person reads it, a sort header, "re-check now" and an
+//! alert's acknowledge and snooze buttons clicked. Screenshots are kept under the target
+//! directory as test artefacts.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -153,7 +154,43 @@ async fn a_person_reads_the_demo_dashboard_in_chromium() {
     assert!(browser.text().await.contains("expiring.example"));
     let printable = browser.screenshot(&shots, "readiness-printable").await;
 
-    for shot in [&portfolio, &domain, &rechecked, &printable] {
+    // The alerts the rules raised on the demo data (serve evaluates them at start): an
+    // expiring certificate acknowledged, then snoozed, with the buttons a person uses.
+    let mut found = 0;
+    for _ in 0..50 {
+        browser.open(&format!("{}/alerts", server.url)).await;
+        found = browser.count("tr[data-rule=\"cert-expiring\"]").await;
+        if found > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(found, 1, "the demo's expiring certificate raised one alert");
+    let text = browser.text().await;
+    assert!(
+        text.contains("expiring.example: the certificate of mx2.expiring.example expires in"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stale-mx.example: MX inbound.new-provider.example is not covered"),
+        "{text}"
+    );
+    let alerts = browser.screenshot(&shots, "alerts").await;
+    browser
+        .click("tr[data-rule=\"cert-expiring\"] button.ack")
+        .await;
+    browser.wait_for("#flash").await;
+    let acked = browser.text().await;
+    assert!(acked.contains("Acknowledged."), "{acked}");
+    assert!(acked.contains("acknowledged by dashboard"), "{acked}");
+    assert_eq!(browser.count("button.ack").await, 0, "acknowledged once");
+    browser.click("button.snooze").await;
+    browser.wait_for("#state").await;
+    let snoozed = browser.text_of("#state").await;
+    assert!(snoozed.contains("snoozed until"), "{snoozed}");
+    assert!(browser.text().await.contains("Snoozed."));
+
+    for shot in [&portfolio, &domain, &rechecked, &printable, &alerts] {
         let size = std::fs::metadata(shot).unwrap().len();
         assert!(size > 10_000, "{} is a real screenshot", shot.display());
         eprintln!("screenshot: {}", shot.display());
