@@ -12,9 +12,10 @@ runs="${3:-3}"
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/tlsrpt-bench}/check"
 mkdir -p "$work"
 
-cargo build --release --locked -p tlsrpt >&2
-cargo build --release --locked -p tlsrpt-check --example closed_network >&2
-bin="${CARGO_TARGET_DIR:-target}/release"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt
+build -p tlsrpt-check --example closed_network
 
 rm -f "$work/env"
 "$bin/examples/closed_network" "$work" "$domains" > "$work/network.log" &
@@ -26,6 +27,7 @@ set -a
 . "$work/env"
 set +a
 
+secs_nosave=(); secs_stored=()
 run() { # LABEL ARGS…
     local label=$1
     shift
@@ -42,13 +44,19 @@ run() { # LABEL ARGS…
     fi
     awk -v l="$label" -v n="$domains" -v c="$concurrency" -v s="$start" -v e="$end" \
         'BEGIN { printf "%s: %d domains at concurrency %d in %.2f s (%.0f domains/s)\n", l, n, c, e - s, n / (e - s) }'
+    seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')
 }
 for i in $(seq 1 "$runs"); do
     run "run $i, --no-save" --no-save
+    secs_nosave+=("$seconds")
 done
 for i in $(seq 1 "$runs"); do
     db="$work/checks.db"
     rm -f "$db" "$db-wal" "$db-shm"
     run "run $i, stored in SQLite" --database-url "$db"
+    secs_stored+=("$seconds")
 done
-echo "($(nproc) cores)"
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+rate() { awk -v n="$domains" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+m1=$(median "${secs_nosave[@]}"); m2=$(median "${secs_stored[@]}")
+echo "median over $runs runs: --no-save $m1 s ($(rate "$m1") domains/s), stored in SQLite $m2 s ($(rate "$m2") domains/s) ($domains domains, concurrency $concurrency, $(nproc) cores)"

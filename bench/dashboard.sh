@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 reports="${1:-1000000}"
 runs="${2:-30}"
 
-cargo build --release --locked -p tlsrpt -p tlsrpt-bench >&2
-target="${CARGO_TARGET_DIR:-target}/release"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt -p tlsrpt-bench
+target="$bin"
 dir="$(mktemp -d)"
 server=""
 cleanup() {

@@ -8,8 +8,10 @@ seconds="${1:-10}"
 connections="${2:-32}"
 runs="${3:-3}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release --locked -p tlsrpt >&2
-bin="${CARGO_TARGET_DIR:-target}/release/tlsrpt"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt
+bin="$bin/tlsrpt"
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -10,8 +10,9 @@ seed=8460
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/tlsrpt-bench}"
 corpus="$work/corpus-$reports-$seed"
 
-cargo build --release --locked -p tlsrpt -p tlsrpt-corpus >&2
-bin="${CARGO_TARGET_DIR:-target}/release"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt -p tlsrpt-corpus
 
 if [ ! -d "$corpus" ]; then
     echo "generating $reports reports into $corpus" >&2

@@ -24,8 +24,9 @@ if [ ! -x "$venv/bin/parsedmarc" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "parsedmarc==$version" >&2
 fi
-cargo build --release --locked -p tlsrpt -p tlsrpt-corpus >&2
-bin="${CARGO_TARGET_DIR:-target}/release"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt -p tlsrpt-corpus
 mkdir -p "$work"
 
 if [ ! -d "$corpus" ]; then

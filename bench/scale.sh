@@ -14,8 +14,10 @@ shift $(( $# < 2 ? $# : 2 ))
 backends=("$@")
 [ "${#backends[@]}" -gt 0 ] || backends=(sqlite postgres)
 
-cargo build --release --locked -p tlsrpt-bench >&2
-bin="${CARGO_TARGET_DIR:-target}/release/tlsrpt-bench"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+build -p tlsrpt-bench
+bin="$bin/tlsrpt-bench"
 explain=()
 [ "${EXPLAIN:-0}" = 1 ] && explain=(--explain)
 

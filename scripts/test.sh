@@ -40,6 +40,12 @@ if ! command -v promtool >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
 fi
 
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "== installing wrk (bench/run --quick drives the HTTPS endpoint with it)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -51,6 +57,14 @@ set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+if [ "$status" = 0 ]; then
+    # The benchmark scripts still work: their quick mode, on the debug build the tests just
+    # made (building the bench binaries with the tests' features reuses every library), so
+    # no release build. Not a timing: parsedmarc (a PyPI install) is left out.
+    echo "== bench/run --quick (debug build: checks the scripts, not the figures)"
+    cargo build --workspace --locked --bins --examples --tests
+    BENCH_BIN_DIR="${CARGO_TARGET_DIR:-target}/debug" bench/run --quick --no-parsedmarc || status=$?
+fi
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "total: %d passed, %d failed\n", passed, failed }' "$log"
 

@@ -1,6 +1,8 @@
 //! The tolerant RFC 8460 §4 JSON parser: accepts every documented real-world deviation
 //! (recording it as a [`Quirk`]) and rejects only what cannot be a TLS report, saying why.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use crate::Quirk;
@@ -176,9 +178,8 @@ fn vet_value(
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 let len = path.len();
-                path.push('[');
-                path.push_str(&i.to_string());
-                path.push(']');
+                // Writing to a String cannot fail.
+                let _ = write!(path, "[{i}]");
                 vet_value(path, item, limit, nul)?;
                 path.truncate(len);
             }
@@ -366,23 +367,23 @@ impl Parser<'_> {
         range: &Map<String, Value>,
         key: &str,
     ) -> Result<chrono::DateTime<chrono::Utc>, RejectReason> {
-        let path = format!("date-range.{key}");
+        let path = || format!("date-range.{key}");
         let text = match range.get(key) {
             Some(Value::String(s)) => s,
-            None | Some(Value::Null) => return Err(RejectReason::Missing(path)),
-            Some(other) => return Err(wrong_type(&path, "a string", other)),
+            None | Some(Value::Null) => return Err(RejectReason::Missing(path())),
+            Some(other) => return Err(wrong_type(&path(), "a string", other)),
         };
         match timestamp::parse(text) {
             Some((t, Zone::Explicit)) => Ok(t),
             Some((t, Zone::Assumed)) => {
                 self.quirks.push(Quirk::TimestampWithoutZone {
-                    path,
+                    path: path(),
                     value: text.clone(),
                 });
                 Ok(t)
             }
             None => Err(RejectReason::InvalidTimestamp {
-                path,
+                path: path(),
                 value: text.clone(),
             }),
         }
@@ -696,21 +697,21 @@ impl Parser<'_> {
         map: &Map<String, Value>,
         key: &str,
     ) -> Result<u64, RejectReason> {
-        let path = format!("{path}.{key}");
+        // The path is only spelt out for an error or a quirk: this runs for every count.
+        let path = || format!("{path}.{key}");
         let invalid = |value: String| RejectReason::InvalidCount {
-            path: path.clone(),
+            path: path(),
             value,
         };
         let n = match map.get(key) {
-            None | Some(Value::Null) => return Err(RejectReason::Missing(path)),
+            None | Some(Value::Null) => return Err(RejectReason::Missing(path())),
             Some(Value::Number(n)) => n.as_u64().ok_or_else(|| invalid(n.to_string()))?,
             Some(Value::String(s)) => {
                 let n = s
                     .trim()
                     .parse::<u64>()
                     .map_err(|_| invalid(format!("{s:?}")))?;
-                self.quirks
-                    .push(Quirk::CountAsString { path: path.clone() });
+                self.quirks.push(Quirk::CountAsString { path: path() });
                 n
             }
             Some(other) => return Err(invalid(type_name(other).to_owned())),

@@ -12,16 +12,13 @@ use sqlx::{QueryBuilder, Transaction};
 use tlsrpt_report::Report;
 
 use crate::open::{Doing, StoreError};
-use crate::write::{Auth, to_i64};
+use crate::write::{Auth, statement_chunks, to_i64};
 
 /// The `result_type` of a session-totals row of `daily_rollups`.
 pub(crate) const TOTALS: &str = "";
 
 /// How an empty result-type is rolled up, so that it cannot pass for a totals row.
 pub(crate) const EMPTY_RESULT_TYPE: &str = "(empty)";
-
-/// Rows per multi-row upsert (10 binds a row at most).
-const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Days since the Unix epoch (UTC) of a Unix time.
 pub(crate) fn epoch_day(unix_seconds: i64) -> i64 {
@@ -160,11 +157,6 @@ impl Activity {
     }
 }
 
-/// Only full-size statements are kept prepared (see `write::keep_prepared`).
-fn keep_prepared(rows: usize) -> bool {
-    rows == ROWS_PER_STATEMENT
-}
-
 /// Writing a [`Tally`] in a transaction of this backend.
 pub(crate) trait WriteTally: sqlx::Database {
     /// Adds `tally` to the rollup tables, in the caller's transaction.
@@ -181,7 +173,7 @@ per_backend! {
             return Ok(());
         }
         let rollups: Vec<_> = tally.rollups.iter().collect();
-        for chunk in rollups.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&rollups) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO daily_rollups (policy_domain, day, policy_type, reporter, \
                  trusted, result_type, receiving_mx, reports, successful_sessions, \
@@ -210,14 +202,13 @@ per_backend! {
             );
             query
                 .build()
-                .persistent(keep_prepared(chunk.len()))
                 .execute(&mut **tx)
                 .await
                 .doing("updating the daily rollups")?;
         }
 
         let domain_days: Vec<_> = tally.domain_days.iter().collect();
-        for chunk in domain_days.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&domain_days) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO daily_domain_totals (policy_domain, day, trusted, reports, \
                  successful_sessions, failed_sessions) ",
@@ -240,14 +231,13 @@ per_backend! {
             );
             query
                 .build()
-                .persistent(keep_prepared(chunk.len()))
                 .execute(&mut **tx)
                 .await
                 .doing("updating the daily domain totals")?;
         }
 
         let activity: Vec<_> = tally.activity.iter().collect();
-        for chunk in activity.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&activity) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO domain_activity (policy_domain, first_report_start, \
                  last_report_start, last_trusted_report_start, last_ingested_at, \
@@ -287,7 +277,6 @@ per_backend! {
             );
             query
                 .build()
-                .persistent(keep_prepared(chunk.len()))
                 .execute(&mut **tx)
                 .await
                 .doing("updating the domain activity")?;

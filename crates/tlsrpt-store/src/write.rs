@@ -119,13 +119,22 @@ impl Outcome {
     }
 }
 
-/// Rows per multi-row INSERT: keeps bind variables well under SQLite's 32,766.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per multi-row statement. A batch is cut into chunks of these sizes only, largest
+/// first, so that each table has a handful of statements, each prepared once per
+/// connection and then reused from sqlx's statement cache (100 per connection; 8 tables
+/// times 6 sizes fit). Preparing a statement of 1,000 rows costs more than running it, and
+/// a remainder of any other size would be prepared anew in every batch. 1,024 rows of at
+/// most 11 binds stay well under SQLite's 32,766 bind variables.
+const STATEMENT_ROWS: [usize; 6] = [1024, 256, 64, 16, 4, 1];
 
-/// Only full-size statements are kept prepared: a statement for every odd remainder
-/// size would fill the statement cache with large, never reused programs.
-fn keep_prepared(rows: usize) -> bool {
-    rows == ROWS_PER_STATEMENT
+/// Cuts `items` into chunks of the sizes in [`STATEMENT_ROWS`], largest first.
+pub(crate) fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = STATEMENT_ROWS.into_iter().find(|&s| s <= items.len())?;
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
 }
 
 /// A report's identity: (organization-name, report-id).
@@ -236,7 +245,7 @@ per_backend! {
         let mut reports = reports.to_vec();
         reports.sort_unstable_by(|a, b| key_ref(a.1).cmp(&key_ref(b.1)));
         let mut ids = HashMap::new();
-        for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&reports) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO reports (organization_name, report_id, start_time, end_time, \
                  contact_info, auth, quirks, raw_json, raw_size, ingested_at) ",
@@ -259,7 +268,6 @@ per_backend! {
             );
             let rows: Vec<(i64, String, String)> = query
                 .build_query_as()
-                .persistent(keep_prepared(chunk.len()))
                 .fetch_all(&mut **tx)
                 .await
                 .doing("storing reports")?;
@@ -277,7 +285,7 @@ per_backend! {
         keys: &[(usize, Key)],
     ) -> Result<HashMap<Key, i64>, StoreError> {
         let mut ids = HashMap::new();
-        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(keys) {
             let mut query = QueryBuilder::<Db>::new(
                 "SELECT id, organization_name, report_id FROM reports \
                  WHERE (organization_name, report_id) IN (",
@@ -288,7 +296,6 @@ per_backend! {
             query.push(")");
             let rows: Vec<(i64, String, String)> = query
                 .build_query_as()
-                .persistent(keep_prepared(chunk.len()))
                 .fetch_all(&mut **tx)
                 .await
                 .doing("finding duplicate reports")?;
@@ -317,7 +324,7 @@ per_backend! {
             })
             .collect();
         let mut details: Vec<(i64, &FailureDetail)> = Vec::new();
-        for chunk in policies.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&policies) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO policies (report_ref, position, policy_type, policy_domain, \
                  policy_string, mx_host, successful_sessions, failed_sessions, \
@@ -338,7 +345,6 @@ per_backend! {
             query.push(" RETURNING id, report_ref, position");
             let rows: Vec<(i64, i64, i64)> = query
                 .build_query_as()
-                .persistent(keep_prepared(chunk.len()))
                 .fetch_all(&mut **tx)
                 .await
                 .doing("storing policies")?;
@@ -352,7 +358,7 @@ per_backend! {
                 }
             }
         }
-        for chunk in details.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&details) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
                  receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
@@ -371,7 +377,6 @@ per_backend! {
             });
             query
                 .build()
-                .persistent(keep_prepared(chunk.len()))
                 .execute(&mut **tx)
                 .await
                 .doing("storing failure details")?;
@@ -391,7 +396,7 @@ per_backend! {
             .zip(report_refs)
             .map(|((input, &outcome), &report_ref)| (input, outcome, report_ref))
             .collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&rows) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, \
                  report_ref, raw, raw_size, raw_complete, received_at) ",
@@ -416,7 +421,6 @@ per_backend! {
             });
             query
                 .build()
-                .persistent(keep_prepared(chunk.len()))
                 .execute(&mut **tx)
                 .await
                 .doing("recording inputs")?;
@@ -436,4 +440,22 @@ fn json_list(items: &[String]) -> String {
 /// The parser caps counts at `i64::MAX`; sums saturate rather than wrap.
 pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_batches_into_the_few_statement_sizes() {
+        let sizes = |n: usize| -> Vec<usize> {
+            let items = vec![0u8; n];
+            statement_chunks(&items).map(<[u8]>::len).collect()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(2048), [1024, 1024]);
+        assert_eq!(sizes(2100), [1024, 1024, 16, 16, 16, 4]);
+        assert_eq!(sizes(300), [256, 16, 16, 4, 4, 4]);
+    }
 }
