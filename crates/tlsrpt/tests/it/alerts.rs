@@ -3,14 +3,14 @@
 //! receiver (signed) and a real SMTP sink, and which `tlsrpt alerts` lists, shows,
 //! acknowledges and snoozes; `alerts evaluate`, `deliver` and `rules` work without a server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tlsrpt_testkit::smtp::SmtpSink;
 use tlsrpt_testkit::webhook::WebhookReceiver;
 
+use crate::https::spawn_listening;
 use crate::support::{Backend, Sandbox, on_both_backends, policy, report};
 
 on_both_backends!(serve_raises_an_alert_for_an_ingested_report);
@@ -74,24 +74,12 @@ fn serve_raises_an_alert_for_an_ingested_report(backend: Backend) {
         )
         .as_bytes(),
     );
-    let mut child = sandbox
-        .command()
+    let mut command = sandbox.command();
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--check-interval", "0"])
         .arg("--alert-config")
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "serve exited before listening"
-        );
-    }
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        .arg(&config);
+    let (child, _port) = spawn_listening(command);
     let mut server = Server(child);
 
     // Yesterday, half of spike.example's sessions failed; it has no baseline yet.

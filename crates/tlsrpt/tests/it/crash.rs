@@ -6,7 +6,7 @@
 //! are in `storage_faults`.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, Read as _};
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,9 +18,10 @@ use tlsrpt_store::{Store, TableCounts};
 use tlsrpt_testkit::dovecot::Dovecot;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use crate::https::listening_port;
 use crate::imap::stats_of_files;
 use crate::lease::{imap_command, processed};
-use crate::support::{Backend, Sandbox, on_both_backends};
+use crate::support::{Backend, Sandbox, on_both_backends, spawn_until};
 
 on_both_backends!(
     async multi_thread: kill_during_a_large_file_ingest_then_ingest_again,
@@ -284,23 +285,14 @@ impl Server {
     /// Starts `tlsrpt serve --listen 127.0.0.1:0` on the sandbox's database, waiting until
     /// it listens; its stderr is collected in `log`.
     pub(crate) fn start(sandbox: &Sandbox) -> Self {
-        let mut child = sandbox
-            .command()
+        let mut command = sandbox.command();
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "serve exited before listening"
-            );
-        }
-        let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+            // One loopback client posts thousands of reports: no per-address limit.
+            .args(["--rate-limit-per-ip", "off"])
+            .stdout(Stdio::null());
+        let (child, line, stderr) = spawn_until(&mut command, "listening on");
+        let port = listening_port(&line);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         std::thread::spawn(move || {

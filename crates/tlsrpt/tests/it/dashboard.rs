@@ -3,14 +3,13 @@
 //! alert's acknowledge and snooze buttons clicked. Screenshots are kept under the target
 //! directory as test artefacts.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use tlsrpt_testkit::browser::Browser;
 use tlsrpt_testkit::dns::{BackgroundDns, Zone};
 
-use crate::support::{Backend, Sandbox};
+use crate::support::{Backend, Sandbox, drain, spawn_until};
 
 /// A running `tlsrpt serve --demo`, killed on drop.
 struct Dashboard {
@@ -28,31 +27,20 @@ impl Drop for Dashboard {
 /// Starts `serve --demo` on a free port, its live checks asking `dns` (a loopback server
 /// that knows none of the demo domains: the closed network has no internet).
 fn start(sandbox: &Sandbox, dns: &BackgroundDns) -> Dashboard {
-    let mut child = sandbox
-        .command()
+    let mut command = sandbox.command();
+    command
         .args(["serve", "--demo", "--dashboard", "127.0.0.1:0"])
         .arg("--dns-server")
         .arg(dns.addr.to_string())
-        .arg("--allow-private-addresses")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("dashboard on ") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "serve --demo exited before serving the dashboard"
-        );
-    }
+        .arg("--allow-private-addresses");
+    let (child, line, stderr) = spawn_until(&mut command, "dashboard on ");
+    drain(stderr);
     let url = line
         .split("dashboard on ")
         .nth(1)
         .unwrap()
         .trim()
         .to_owned();
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     Dashboard { child, url }
 }
 

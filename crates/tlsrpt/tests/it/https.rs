@@ -1,15 +1,14 @@
 //! `tlsrpt serve --listen` with built-in TLS: a real HTTPS POST of a report over rustls,
 //! trusted through a test CA, is stored before it is acknowledged; SIGTERM stops the server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Sandbox, gzip, simple_report};
+use crate::support::{Sandbox, drain, gzip, simple_report, spawn_until};
 
 pub(crate) struct Server {
     child: Child,
@@ -59,19 +58,14 @@ pub(crate) fn start_with(sandbox: &Sandbox, extra: &[&str]) -> Server {
 /// Spawns `serve` and waits for its "listening on" line: the child and its port. The
 /// child's stderr is drained from then on, so that it never blocks on a full pipe.
 pub(crate) fn spawn_listening(mut command: Command) -> (Child, u16) {
-    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "serve exited before listening"
-        );
-    }
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (child, port)
+    let (child, line, stderr) = spawn_until(&mut command, "listening on");
+    drain(stderr);
+    (child, listening_port(&line))
+}
+
+/// The port of a "listening on ADDR:PORT" line.
+pub(crate) fn listening_port(line: &str) -> u16 {
+    line.trim().rsplit(':').next().unwrap().parse().unwrap()
 }
 
 /// A TLS connection to `server`, trusting its test CA.

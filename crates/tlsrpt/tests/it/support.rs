@@ -2,9 +2,9 @@
 //! binary, and builders for reports, gzip, zip and mail inputs.
 
 use std::ffi::OsStr;
-use std::io::Write;
+use std::io::{BufRead as _, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStderr, Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,30 @@ pub(crate) use tlsrpt_testkit::on_both_backends;
 pub struct Sandbox {
     dir: tempfile::TempDir,
     database_url: String,
+}
+
+/// Spawns a long-running `command` (e.g. `tlsrpt serve`) with its stderr piped, and reads
+/// that until a line contains `needle` (e.g. "listening on"): the child, that line, and the
+/// rest of its stderr (give it to [`drain`] or read it, so the child never blocks on it).
+pub fn spawn_until(command: &mut Command, needle: &str) -> (Child, String, BufReader<ChildStderr>) {
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while !line.contains(needle) {
+        seen.push_str(&line);
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the command exited before printing {needle:?}: {seen}"
+        );
+    }
+    (child, line, stderr)
+}
+
+/// Discards the rest of a child's stderr on a thread of its own.
+pub fn drain(mut stderr: BufReader<ChildStderr>) {
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
 }
 
 /// What one run of the binary did.
