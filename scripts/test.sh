@@ -28,6 +28,12 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
+if ! command -v ip >/dev/null 2>&1; then
+    echo "== installing iproute2 (the SSRF tests put a simulated public address on loopback)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
+fi
+
 if ! command -v c++ >/dev/null 2>&1; then
     echo "== installing g++ (the fuzz run builds libFuzzer)"
     apt-get update -qq

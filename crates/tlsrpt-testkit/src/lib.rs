@@ -10,6 +10,7 @@ pub mod browser;
 pub mod dns;
 pub mod dovecot;
 mod localhost_tls;
+pub mod net;
 pub mod postgres;
 pub mod smtp;
 pub mod webhook;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tlsrpt_check::Severity::Error;
 use tlsrpt_check::{Checker, DomainReport};
 use tlsrpt_testkit::dns::Queries;
+use tlsrpt_testkit::net::local_public_address;
 use tokio::net::TcpListener;
 
 use crate::support::{Respond, Scenario, assert_findings, assert_message};
@@ -42,8 +43,12 @@ async fn loopback_targets_are_refused_without_the_option() {
 }
 
 /// A public address (in no special-purpose block), answered first by the rebinding names.
-/// Whatever answers there on this machine, only the private listeners matter.
+/// The test puts it on the loopback interface, with listeners of its own: the "public"
+/// host is simulated on this machine, like the rest of the network.
 const PUBLIC: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 88, 99, 1));
+
+/// Another, for the test that runs beside the first (each binds its own listeners).
+const PUBLIC_2: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 88, 99, 2));
 
 /// A listener that counts the connections made to it, and closes each at once.
 struct Tripwire {
@@ -107,6 +112,9 @@ async fn a_rebinding_name_is_resolved_once_and_its_private_answer_never_reached(
     let (mut s, policy_queries, mx_queries) = rebinding_scenario("rebind.test");
     let https = Tripwire::start(SocketAddr::new(s.ip(1), 443)).await;
     let smtp = Tripwire::start(SocketAddr::new(s.ip(2), 25)).await;
+    local_public_address(PUBLIC);
+    let public_https = Tripwire::start(SocketAddr::new(PUBLIC, 443)).await;
+    let public_smtp = Tripwire::start(SocketAddr::new(PUBLIC, 25)).await;
     let network = s.start().await;
     let mut config = s.config.clone();
     config.dns_server = Some(network.dns.addr);
@@ -122,6 +130,12 @@ async fn a_rebinding_name_is_resolved_once_and_its_private_answer_never_reached(
     let connected = report.policy.as_ref().unwrap().connected_to;
     assert!(connected.is_none_or(|a| a.ip() == PUBLIC), "{connected:?}");
     assert_eq!((https.hits(), smtp.hits()), (0, 0), "no private connection");
+    assert!(
+        public_https.hits() >= 1 && public_smtp.hits() >= 1,
+        "the checker connected to the vetted public address: {} {}",
+        public_https.hits(),
+        public_smtp.hits()
+    );
 
     // The names now answer their private addresses: a new check sees them, refuses them
     // and says why, still without connecting.
@@ -153,17 +167,19 @@ async fn public_and_private_answers_at_once_reach_only_the_public_one() {
     s.zone
         .txt("_mta-sts.both.test", "v=STSv1; id=1")
         .mx("both.test", 10, "mx1.both.test")
-        .addr("mta-sts.both.test", PUBLIC)
+        .addr("mta-sts.both.test", PUBLIC_2)
         .addr("mta-sts.both.test", policy_ip)
-        .addr("mx1.both.test", PUBLIC)
+        .addr("mx1.both.test", PUBLIC_2)
         .addr("mx1.both.test", mx_ip);
     let https = Tripwire::start(SocketAddr::new(policy_ip, 443)).await;
     let smtp = Tripwire::start(SocketAddr::new(mx_ip, 25)).await;
+    local_public_address(PUBLIC_2);
+    let public_smtp = Tripwire::start(SocketAddr::new(PUBLIC_2, 25)).await;
 
     let report = s.run_for("both.test").await;
     let (policy, mx) = resolved(&report);
-    assert!(policy.contains(&policy_ip) && policy.contains(&PUBLIC));
-    assert!(mx.contains(&mx_ip) && mx.contains(&PUBLIC));
+    assert!(policy.contains(&policy_ip) && policy.contains(&PUBLIC_2));
+    assert!(mx.contains(&mx_ip) && mx.contains(&PUBLIC_2));
     assert_message(
         &report,
         "address-not-public",
@@ -180,6 +196,7 @@ async fn public_and_private_answers_at_once_reach_only_the_public_one() {
     );
     assert!(!private.connected);
     assert_eq!((https.hits(), smtp.hits()), (0, 0), "no private connection");
+    assert!(public_smtp.hits() >= 1, "the public MX address was probed");
 }
 
 #[tokio::test]
