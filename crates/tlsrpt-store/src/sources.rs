@@ -98,8 +98,7 @@ per_backend! {
         pool: &sqlx::Pool<Db>,
     ) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
         sqlx::query_as(
-            "SELECT source, outcome, COUNT(*), MAX(received_at) FROM inputs \
-             GROUP BY source, outcome",
+            "SELECT source, outcome, inputs, last_received_at FROM input_counts",
         )
         .fetch_all(pool)
         .await

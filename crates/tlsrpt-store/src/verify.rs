@@ -1,7 +1,7 @@
 //! Checking that the stored data hold together, for `tlsrpt db check` and the crash tests:
 //! every report has its original bytes and all of its policies and failure details, the
-//! record of inputs accounts for every report once, and the rollups kept at ingest equal
-//! a recomputation from the detail rows. A batch is one transaction, so a crash must
+//! record of inputs accounts for every report once, and the rollups and input counts kept
+//! at ingest equal a recomputation from the detail rows and the ledger. A batch is one transaction, so a crash must
 //! leave none of these broken; this proves it rather than assuming it.
 
 use serde::Serialize;
@@ -95,6 +95,12 @@ const EXPECTED_ACTIVITY: &str = concat!(
      FROM domain_activity) "
 );
 
+/// `input_counts` as the inputs ledger gives it.
+const EXPECTED_INPUT_COUNTS: &str = "WITH expected AS (SELECT source, outcome, \
+     COUNT(*) AS inputs, MAX(received_at) AS last_received_at FROM inputs \
+     GROUP BY source, outcome), \
+     stored AS (SELECT source, outcome, inputs, last_received_at FROM input_counts) ";
+
 /// Reports that are not recorded as stored by exactly one input.
 const UNLEDGERED_SQL: &str = "SELECT r.organization_name, r.report_id, COUNT(i.id) \
      FROM reports r LEFT JOIN inputs i ON i.report_ref = r.id AND i.outcome = 'stored' \
@@ -128,11 +134,12 @@ impl Store {
             (EXPECTED_ROLLUPS, "daily_rollups"),
             (EXPECTED_DOMAIN_TOTALS, "daily_domain_totals"),
             (EXPECTED_ACTIVITY, "domain_activity"),
+            (EXPECTED_INPUT_COUNTS, "input_counts"),
         ] {
             let (missing, extra) = on_backend!(self, difference(sql))?;
             if missing + extra > 0 {
                 problems.push(format!(
-                    "{table}: {missing} rows that a recomputation from the reports gives are \
+                    "{table}: {missing} rows that a recomputation from the stored rows gives are \
                      missing or differ, {extra} stored rows it does not give"
                 ));
             }

@@ -3,7 +3,7 @@
 //! concurrent writers (threads or processes, on SQLite or PostgreSQL) cannot store a
 //! report twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Transaction};
 use tlsrpt_report::{FailureDetail, PolicyResult, Report};
@@ -229,8 +229,44 @@ per_backend! {
         insert_policies(&mut tx, &new_reports).await?;
         Db::write_tally(&mut tx, &tally).await?;
         insert_inputs(&mut tx, batch, &outcomes, &report_refs).await?;
+        count_inputs(&mut tx, batch, &outcomes).await?;
         tx.commit().await.doing("committing a batch")?;
         Ok(outcomes)
+    }
+
+    /// Adds the batch's inputs to the per-source, per-outcome counts, in key order (so
+    /// concurrent writers lock the rows in the same order).
+    async fn count_inputs(
+        tx: &mut Transaction<'_, Db>,
+        batch: &[NewInput],
+        outcomes: &[Outcome],
+    ) -> Result<(), StoreError> {
+        let mut counts: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+        for (input, outcome) in batch.iter().zip(outcomes) {
+            let entry = counts
+                .entry((input.source, outcome.as_str()))
+                .or_insert((0, i64::MIN));
+            entry.0 += 1;
+            entry.1 = entry.1.max(input.received_at);
+        }
+        for ((source, outcome), (inputs, last)) in counts {
+            sqlx::query(
+                "INSERT INTO input_counts (source, outcome, inputs, last_received_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (source, outcome) DO UPDATE SET \
+                 inputs = input_counts.inputs + excluded.inputs, \
+                 last_received_at = CASE WHEN excluded.last_received_at > \
+                 input_counts.last_received_at THEN excluded.last_received_at \
+                 ELSE input_counts.last_received_at END",
+            )
+            .bind(source)
+            .bind(outcome)
+            .bind(inputs)
+            .bind(last)
+            .execute(&mut **tx)
+            .await
+            .doing("counting inputs")?;
+        }
+        Ok(())
     }
 
     /// Inserts the reports not stored yet; returns the ids of those inserted, by key.

@@ -717,8 +717,8 @@ mod tests {
 pub enum DbCommand {
     /// Check that the stored data hold together: every report has its original JSON and
     /// all of its policies and failure details, the record of inputs accounts for every
-    /// report once, and the daily rollups equal a recomputation from the reports. Reads
-    /// every report once.
+    /// report once, and the daily rollups and input counts equal a recomputation from the
+    /// reports and the inputs. Reads every report once.
     ///
     /// Exit status: 0 when consistent, 1 when a problem is found or the check fails.
     Check(DbCheckArgs),

@@ -1,6 +1,7 @@
 //! `Store::verify_consistency` finds nothing wrong in what the store wrote, and finds each
 //! kind of damage a half-written batch would leave: missing failure details, a rollup that
-//! no longer matches the detail rows, a report without its ledger entry, truncated JSON.
+//! no longer matches the detail rows, a report without its ledger entry (and input counts
+//! that no longer match the ledger), truncated JSON.
 
 use crate::support::{Backend, TempStore, input, on_both_backends, policy, report};
 
@@ -44,7 +45,7 @@ async fn a_clean_store_is_consistent_and_each_damage_is_found(backend: Backend) 
     .await;
     let damaged = db.store.verify_consistency().await.unwrap();
     let problems = damaged.problems.join("\n");
-    assert_eq!(damaged.problems.len(), 5, "{problems}");
+    assert_eq!(damaged.problems.len(), 6, "{problems}");
     assert!(
         problems.contains("has 2 policies and 1 failure details stored, its JSON has 2 and 2"),
         "{problems}"
@@ -58,6 +59,11 @@ async fn a_clean_store_is_consistent_and_each_damage_is_found(backend: Backend) 
     );
     assert!(
         problems.contains(r#"report "Reporter" "r-2" is recorded as stored by 0 inputs, not 1"#),
+        "{problems}"
+    );
+    // The deleted input is still in the per-source counts.
+    assert!(
+        problems.contains("input_counts: 1 rows that a recomputation"),
         "{problems}"
     );
 }
