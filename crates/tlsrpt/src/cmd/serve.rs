@@ -1,6 +1,7 @@
-//! `tlsrpt serve`: the dashboard, the HTTPS report endpoint, the IMAP watchers and the
-//! re-check schedule of known domains, side by side, until Ctrl-C or SIGTERM; each stops
-//! cleanly on the same signal.
+//! `tlsrpt serve`: the dashboard (and `/metrics`), the HTTPS report endpoint, the IMAP
+//! watchers, the re-check schedule of known domains, the alert rules and the sender of
+//! their notifications, side by side, until Ctrl-C or SIGTERM; each stops cleanly on the
+//! same signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
