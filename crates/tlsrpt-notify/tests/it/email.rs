@@ -7,7 +7,7 @@ use tlsrpt_testkit::smtp::{SmtpSink, SmtpSinkOptions};
 
 use crate::support::{
     Backend, T0, TempStore, at, cert_alert, email, evaluate, notifier, on_both_backends,
-    quick_retry, t0_plus,
+    open_cert_alert, quick_retry, t0_plus,
 };
 
 on_both_backends!(async: alerts_are_mailed_to_recipients_and_routes);
@@ -17,24 +17,24 @@ async fn alerts_are_mailed_to_recipients_and_routes(backend: Backend) {
     let sink = SmtpSink::start().await;
     let n = notifier(&t.store, vec![], Some(email(sink.port())));
     assert_eq!(n.channels(), ["email"]);
-    let client = evaluate(
+    let client = open_cert_alert(
         &t.store,
-        &["client.example"],
-        &[cert_alert("client.example", "mx1.client.example", 5)],
+        "client.example",
+        "mx1.client.example",
+        5,
         n.channels(),
         at(T0),
     )
-    .await
-    .opened[0];
-    let other = evaluate(
+    .await;
+    let other = open_cert_alert(
         &t.store,
-        &["other.example"],
-        &[cert_alert("other.example", "mx.other.example", 9)],
+        "other.example",
+        "mx.other.example",
+        9,
         n.channels(),
         at(T0),
     )
-    .await
-    .opened[0];
+    .await;
     let summary = n.deliver_due(at(T0)).await.unwrap();
     assert_eq!((summary.claimed, summary.delivered), (2, 2));
 
@@ -157,15 +157,15 @@ async fn a_wrong_password_is_given_up() {
     config.username = Some("alerts".to_owned());
     config.password = Some(tlsrpt_notify::Secret("wrong-pass-9".to_owned()));
     let n = notifier(&t.store, vec![], Some(config));
-    let id = evaluate(
+    let id = open_cert_alert(
         &t.store,
-        &["example.com"],
-        &[cert_alert("example.com", "mx1.example.com", 5)],
+        "example.com",
+        "mx1.example.com",
+        5,
         n.channels(),
         at(T0),
     )
-    .await
-    .opened[0];
+    .await;
     assert_eq!(n.deliver_due(at(T0)).await.unwrap().given_up, 1);
     let error = t.store.deliveries(id).await.unwrap()[0]
         .last_error
@@ -187,15 +187,15 @@ async fn an_unreachable_server_is_retried_then_given_up() {
     let mut config = email(port);
     config.retry = quick_retry(3);
     let n = notifier(&t.store, vec![], Some(config));
-    let id = evaluate(
+    let id = open_cert_alert(
         &t.store,
-        &["example.com"],
-        &[cert_alert("example.com", "mx1.example.com", 5)],
+        "example.com",
+        "mx1.example.com",
+        5,
         n.channels(),
         at(T0),
     )
-    .await
-    .opened[0];
+    .await;
     let mut outcomes = Vec::new();
     for second in [0, 30, 149, 150, 10_000] {
         let s = n.deliver_due(t0_plus(second)).await.unwrap();

@@ -11,7 +11,7 @@ use tlsrpt_testkit::webhook::WebhookReceiver;
 
 use crate::support::{
     Backend, DASHBOARD, T0, TempStore, at, cert_alert, email, evaluate, notifier, on_both_backends,
-    t0_plus, webhook,
+    open_cert_alert, t0_plus, webhook,
 };
 
 on_both_backends!(async: a_lasting_alert_is_sent_once_per_channel);
@@ -122,15 +122,15 @@ async fn a_channel_no_longer_configured_is_given_up() {
     let receiver = WebhookReceiver::start().await;
     let n = notifier(&t.store, vec![webhook("ops", &receiver.url())], None);
     let channels = vec!["webhook:ops".to_owned(), "webhook:old".to_owned()];
-    let id = evaluate(
+    let id = open_cert_alert(
         &t.store,
-        &["example.com"],
-        &[cert_alert("example.com", "mx1.example.com", 5)],
+        "example.com",
+        "mx1.example.com",
+        5,
         channels,
         at(T0),
     )
-    .await
-    .opened[0];
+    .await;
     let summary = n.deliver_due(at(T0)).await.unwrap();
     assert_eq!((summary.delivered, summary.given_up), (1, 1));
     let deliveries = t.store.deliveries(id).await.unwrap();

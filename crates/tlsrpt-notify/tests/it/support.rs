@@ -75,6 +75,27 @@ pub async fn evaluate(
     store.sync_alerts(&scope, firing, &options).await.unwrap()
 }
 
+/// Opens a certificate alert on `domain`'s `mx` (`days` left) in an evaluation of that
+/// domain at `now`, queued on `channels`; its id.
+pub async fn open_cert_alert(
+    store: &Store,
+    domain: &str,
+    mx: &str,
+    days: i64,
+    channels: Vec<String>,
+    now: DateTime<Utc>,
+) -> i64 {
+    evaluate(
+        store,
+        &[domain],
+        &[cert_alert(domain, mx, days)],
+        channels,
+        now,
+    )
+    .await
+    .opened[0]
+}
+
 /// Retries after 30 s, 2 min, then 10 min, without jitter, `attempts` in all.
 pub fn quick_retry(attempts: u32) -> RetryConfig {
     RetryConfig {

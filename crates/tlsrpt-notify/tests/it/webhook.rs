@@ -6,8 +6,8 @@ use tlsrpt_notify::{SCHEMA, verify_signature};
 use tlsrpt_testkit::webhook::{Reply, WebhookReceiver};
 
 use crate::support::{
-    Backend, SECRET, T0, TempStore, at, cert_alert, evaluate, notifier, on_both_backends, t0_plus,
-    webhook,
+    Backend, SECRET, T0, TempStore, at, cert_alert, evaluate, notifier, on_both_backends,
+    open_cert_alert, t0_plus, webhook,
 };
 
 on_both_backends!(
@@ -99,15 +99,15 @@ async fn server_errors_are_retried_with_backoff(backend: Backend) {
     let receiver = WebhookReceiver::start().await;
     receiver.then(Reply::Status(500, None), 2);
     let n = notifier(&t.store, vec![webhook("ops", &receiver.url())], None);
-    let id = evaluate(
+    let id = open_cert_alert(
         &t.store,
-        &["example.com"],
-        &[cert_alert("example.com", "mx1.example.com", 5)],
+        "example.com",
+        "mx1.example.com",
+        5,
         n.channels(),
         at(T0),
     )
-    .await
-    .opened[0];
+    .await;
 
     // Backoff: 30 s after the first failure, 2 min after the second.
     let passes = [(0, 1, 0), (29, 0, 0), (30, 1, 0), (149, 0, 0), (150, 1, 1)];
@@ -145,15 +145,15 @@ async fn server_errors_are_retried_with_backoff(backend: Backend) {
 }
 
 async fn open_one(n: &tlsrpt_notify::Notifier, t: &TempStore) -> i64 {
-    evaluate(
+    open_cert_alert(
         &t.store,
-        &["example.com"],
-        &[cert_alert("example.com", "mx1.example.com", 5)],
+        "example.com",
+        "mx1.example.com",
+        5,
         n.channels(),
         at(T0),
     )
     .await
-    .opened[0]
 }
 
 #[tokio::test]
