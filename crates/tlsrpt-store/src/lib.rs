@@ -20,6 +20,7 @@ mod plans;
 mod raw;
 mod reports;
 mod rollups;
+mod rows;
 mod sources;
 mod stats;
 mod summaries;

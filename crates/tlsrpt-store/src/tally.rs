@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{QueryBuilder, Transaction};
+use sqlx::Transaction;
 use tlsrpt_report::Report;
 
 use crate::open::{Doing, StoreError};
-use crate::write::{Auth, statement_chunks, to_i64};
+use crate::rows::{RowsSql, statement_chunks};
+use crate::write::{Auth, to_i64};
 
 /// The `result_type` of a session-totals row of `daily_rollups`.
 pub(crate) const TOTALS: &str = "";
@@ -26,11 +27,11 @@ pub(crate) fn epoch_day(unix_seconds: i64) -> i64 {
 }
 
 /// A `daily_rollups` key: (policy_domain, day, policy_type, reporter, trusted,
-/// result_type, receiving_mx).
-type RollupKey = (String, i64, String, String, bool, String, String);
+/// result_type, receiving_mx), borrowed from the batch's reports.
+type RollupKey<'a> = (&'a str, i64, &'a str, &'a str, bool, &'a str, &'a str);
 
 /// A `daily_domain_totals` key: (policy_domain, day, trusted).
-type DomainDayKey = (String, i64, bool);
+type DomainDayKey<'a> = (&'a str, i64, bool);
 
 /// Distinct reports and summed sessions.
 #[derive(Debug, Default, Clone, Copy)]
@@ -66,36 +67,28 @@ struct Activity {
 
 /// The rollup rows that a batch's newly stored reports add, keyed and sorted.
 #[derive(Debug, Default)]
-pub(crate) struct Tally {
-    rollups: BTreeMap<RollupKey, Counts>,
-    domain_days: BTreeMap<DomainDayKey, Counts>,
-    activity: BTreeMap<String, Activity>,
+pub(crate) struct Tally<'a> {
+    rollups: BTreeMap<RollupKey<'a>, Counts>,
+    domain_days: BTreeMap<DomainDayKey<'a>, Counts>,
+    activity: BTreeMap<&'a str, Activity>,
 }
 
-impl Tally {
+impl<'a> Tally<'a> {
     /// Adds one newly stored report, received at `ingested_at` (Unix seconds).
-    pub(crate) fn add(&mut self, report: &Report, auth: &Auth, ingested_at: i64) {
+    pub(crate) fn add(&mut self, report: &'a Report, auth: &Auth, ingested_at: i64) {
         let trusted = auth.is_trusted();
         let start = report.date_range.start.timestamp();
         let day = epoch_day(start);
-        let reporter = &report.organization_name;
+        let reporter = report.organization_name.as_str();
         // This report's own sums first, so that it counts once per key however many of
         // its policy entries share that key.
-        let mut rollups: BTreeMap<RollupKey, Counts> = BTreeMap::new();
-        let mut domains: BTreeMap<&str, Counts> = BTreeMap::new();
+        let mut rollups: BTreeMap<RollupKey<'a>, Counts> = BTreeMap::new();
+        let mut domains: BTreeMap<&'a str, Counts> = BTreeMap::new();
         for result in &report.policies {
             let domain = result.policy.policy_domain.as_str();
             let policy_type = result.policy.policy_type.as_str();
-            let key = |result_type: &str, mx: &str| {
-                (
-                    domain.to_owned(),
-                    day,
-                    policy_type.to_owned(),
-                    reporter.clone(),
-                    trusted,
-                    result_type.to_owned(),
-                    mx.to_owned(),
-                )
+            let key = |result_type: &'a str, mx: &'a str| {
+                (domain, day, policy_type, reporter, trusted, result_type, mx)
             };
             let summary = &result.summary;
             rollups.entry(key(TOTALS, "")).or_default().add_sessions(
@@ -123,7 +116,7 @@ impl Tally {
         }
         for (domain, counts) in domains {
             self.domain_days
-                .entry((domain.to_owned(), day, trusted))
+                .entry((domain, day, trusted))
                 .or_default()
                 .add_report(counts);
             let this = Activity {
@@ -135,7 +128,7 @@ impl Tally {
                 untrusted: i64::from(!trusted),
             };
             self.activity
-                .entry(domain.to_owned())
+                .entry(domain)
                 .and_modify(|a| a.merge(this))
                 .or_insert(this);
         }
@@ -157,51 +150,89 @@ impl Activity {
     }
 }
 
+static DAILY_ROLLUPS: RowsSql = RowsSql::new(
+    "INSERT INTO daily_rollups (policy_domain, day, policy_type, reporter, trusted, \
+     result_type, receiving_mx, reports, successful_sessions, failed_sessions)",
+    10,
+    "ON CONFLICT (policy_domain, day, policy_type, reporter, trusted, result_type, \
+     receiving_mx) DO UPDATE SET \
+     reports = daily_rollups.reports + excluded.reports, \
+     successful_sessions = daily_rollups.successful_sessions + excluded.successful_sessions, \
+     failed_sessions = daily_rollups.failed_sessions + excluded.failed_sessions",
+);
+
+static DAILY_DOMAIN_TOTALS: RowsSql = RowsSql::new(
+    "INSERT INTO daily_domain_totals (policy_domain, day, trusted, reports, \
+     successful_sessions, failed_sessions)",
+    6,
+    "ON CONFLICT (policy_domain, day, trusted) DO UPDATE SET \
+     reports = daily_domain_totals.reports + excluded.reports, \
+     successful_sessions = daily_domain_totals.successful_sessions \
+     + excluded.successful_sessions, \
+     failed_sessions = daily_domain_totals.failed_sessions + excluded.failed_sessions",
+);
+
+// CASE rather than LEAST/GREATEST or MIN/MAX, which only one backend has. A NULL
+// comparison is not true, so the known value is kept.
+static DOMAIN_ACTIVITY: RowsSql = RowsSql::new(
+    "INSERT INTO domain_activity (policy_domain, first_report_start, last_report_start, \
+     last_trusted_report_start, last_ingested_at, trusted_reports, untrusted_reports)",
+    7,
+    "ON CONFLICT (policy_domain) DO UPDATE SET \
+     first_report_start = CASE WHEN excluded.first_report_start \
+     < domain_activity.first_report_start THEN excluded.first_report_start \
+     ELSE domain_activity.first_report_start END, \
+     last_report_start = CASE WHEN excluded.last_report_start \
+     > domain_activity.last_report_start THEN excluded.last_report_start \
+     ELSE domain_activity.last_report_start END, \
+     last_trusted_report_start = CASE \
+     WHEN domain_activity.last_trusted_report_start IS NULL \
+     OR excluded.last_trusted_report_start > domain_activity.last_trusted_report_start \
+     THEN excluded.last_trusted_report_start \
+     ELSE domain_activity.last_trusted_report_start END, \
+     last_ingested_at = CASE WHEN excluded.last_ingested_at \
+     > domain_activity.last_ingested_at THEN excluded.last_ingested_at \
+     ELSE domain_activity.last_ingested_at END, \
+     trusted_reports = domain_activity.trusted_reports + excluded.trusted_reports, \
+     untrusted_reports = domain_activity.untrusted_reports + excluded.untrusted_reports",
+);
+
 /// Writing a [`Tally`] in a transaction of this backend.
 pub(crate) trait WriteTally: sqlx::Database {
     /// Adds `tally` to the rollup tables, in the caller's transaction.
-    async fn write_tally(tx: &mut Transaction<'_, Self>, tally: &Tally) -> Result<(), StoreError>;
+    async fn write_tally(
+        tx: &mut Transaction<'_, Self>,
+        tally: &Tally<'_>,
+    ) -> Result<(), StoreError>;
 }
 
 per_backend! {
     impl WriteTally for Db {
     async fn write_tally(
         tx: &mut Transaction<'_, Db>,
-        tally: &Tally,
+        tally: &Tally<'_>,
     ) -> Result<(), StoreError> {
         if tally.is_empty() {
             return Ok(());
         }
         let rollups: Vec<_> = tally.rollups.iter().collect();
         for chunk in statement_chunks(&rollups) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO daily_rollups (policy_domain, day, policy_type, reporter, \
-                 trusted, result_type, receiving_mx, reports, successful_sessions, \
-                 failed_sessions) ",
-            );
-            query.push_values(chunk, |mut row, &(key, counts)| {
-                let (domain, day, policy_type, reporter, trusted, result_type, mx) = key;
-                row.push_bind(domain.as_str())
-                    .push_bind(*day)
-                    .push_bind(policy_type.as_str())
-                    .push_bind(reporter.as_str())
-                    .push_bind(*trusted)
-                    .push_bind(result_type.as_str())
-                    .push_bind(mx.as_str())
-                    .push_bind(counts.reports)
-                    .push_bind(counts.successful)
-                    .push_bind(counts.failed);
-            });
-            query.push(
-                " ON CONFLICT (policy_domain, day, policy_type, reporter, trusted, \
-                 result_type, receiving_mx) DO UPDATE SET \
-                 reports = daily_rollups.reports + excluded.reports, \
-                 successful_sessions = daily_rollups.successful_sessions \
-                 + excluded.successful_sessions, \
-                 failed_sessions = daily_rollups.failed_sessions + excluded.failed_sessions",
-            );
+            let mut query = sqlx::query(DAILY_ROLLUPS.for_rows::<Db>(chunk.len()));
+            for &(key, counts) in chunk {
+                let &(domain, day, policy_type, reporter, trusted, result_type, mx) = key;
+                query = query
+                    .bind(domain)
+                    .bind(day)
+                    .bind(policy_type)
+                    .bind(reporter)
+                    .bind(trusted)
+                    .bind(result_type)
+                    .bind(mx)
+                    .bind(counts.reports)
+                    .bind(counts.successful)
+                    .bind(counts.failed);
+            }
             query
-                .build()
                 .execute(&mut **tx)
                 .await
                 .doing("updating the daily rollups")?;
@@ -209,28 +240,17 @@ per_backend! {
 
         let domain_days: Vec<_> = tally.domain_days.iter().collect();
         for chunk in statement_chunks(&domain_days) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO daily_domain_totals (policy_domain, day, trusted, reports, \
-                 successful_sessions, failed_sessions) ",
-            );
-            query.push_values(chunk, |mut row, &((domain, day, trusted), counts)| {
-                row.push_bind(domain.as_str())
-                    .push_bind(*day)
-                    .push_bind(*trusted)
-                    .push_bind(counts.reports)
-                    .push_bind(counts.successful)
-                    .push_bind(counts.failed);
-            });
-            query.push(
-                " ON CONFLICT (policy_domain, day, trusted) DO UPDATE SET \
-                 reports = daily_domain_totals.reports + excluded.reports, \
-                 successful_sessions = daily_domain_totals.successful_sessions \
-                 + excluded.successful_sessions, \
-                 failed_sessions = daily_domain_totals.failed_sessions \
-                 + excluded.failed_sessions",
-            );
+            let mut query = sqlx::query(DAILY_DOMAIN_TOTALS.for_rows::<Db>(chunk.len()));
+            for &(&(domain, day, trusted), counts) in chunk {
+                query = query
+                    .bind(domain)
+                    .bind(day)
+                    .bind(trusted)
+                    .bind(counts.reports)
+                    .bind(counts.successful)
+                    .bind(counts.failed);
+            }
             query
-                .build()
                 .execute(&mut **tx)
                 .await
                 .doing("updating the daily domain totals")?;
@@ -238,45 +258,18 @@ per_backend! {
 
         let activity: Vec<_> = tally.activity.iter().collect();
         for chunk in statement_chunks(&activity) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO domain_activity (policy_domain, first_report_start, \
-                 last_report_start, last_trusted_report_start, last_ingested_at, \
-                 trusted_reports, untrusted_reports) ",
-            );
-            query.push_values(chunk, |mut row, &(domain, a)| {
-                row.push_bind(domain.as_str())
-                    .push_bind(a.first_start)
-                    .push_bind(a.last_start)
-                    .push_bind(a.last_trusted_start)
-                    .push_bind(a.last_ingested)
-                    .push_bind(a.trusted)
-                    .push_bind(a.untrusted);
-            });
-            // CASE rather than LEAST/GREATEST or MIN/MAX, which only one backend has.
-            // A NULL comparison is not true, so the known value is kept.
-            query.push(
-                " ON CONFLICT (policy_domain) DO UPDATE SET \
-                 first_report_start = CASE WHEN excluded.first_report_start \
-                 < domain_activity.first_report_start THEN excluded.first_report_start \
-                 ELSE domain_activity.first_report_start END, \
-                 last_report_start = CASE WHEN excluded.last_report_start \
-                 > domain_activity.last_report_start THEN excluded.last_report_start \
-                 ELSE domain_activity.last_report_start END, \
-                 last_trusted_report_start = CASE \
-                 WHEN domain_activity.last_trusted_report_start IS NULL \
-                 OR excluded.last_trusted_report_start \
-                 > domain_activity.last_trusted_report_start \
-                 THEN excluded.last_trusted_report_start \
-                 ELSE domain_activity.last_trusted_report_start END, \
-                 last_ingested_at = CASE WHEN excluded.last_ingested_at \
-                 > domain_activity.last_ingested_at THEN excluded.last_ingested_at \
-                 ELSE domain_activity.last_ingested_at END, \
-                 trusted_reports = domain_activity.trusted_reports + excluded.trusted_reports, \
-                 untrusted_reports = domain_activity.untrusted_reports \
-                 + excluded.untrusted_reports",
-            );
+            let mut query = sqlx::query(DOMAIN_ACTIVITY.for_rows::<Db>(chunk.len()));
+            for &(&domain, a) in chunk {
+                query = query
+                    .bind(domain)
+                    .bind(a.first_start)
+                    .bind(a.last_start)
+                    .bind(a.last_trusted_start)
+                    .bind(a.last_ingested)
+                    .bind(a.trusted)
+                    .bind(a.untrusted);
+            }
             query
-                .build()
                 .execute(&mut **tx)
                 .await
                 .doing("updating the domain activity")?;

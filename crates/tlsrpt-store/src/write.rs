@@ -3,13 +3,14 @@
 //! concurrent writers (threads or processes, on SQLite or PostgreSQL) cannot store a
 //! report twice.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use sqlx::{QueryBuilder, Transaction};
+use sqlx::Transaction;
 use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 
 use crate::open::{Doing, Store, StoreError};
 use crate::raw::Raw;
+use crate::rows::{RowsSql, statement_chunks};
 use crate::tally::{Tally, WriteTally as _};
 
 /// Who vouches for a report. Only trusted reports should count towards advice: anyone
@@ -119,34 +120,56 @@ impl Outcome {
     }
 }
 
-/// Rows per multi-row statement. A batch is cut into chunks of these sizes only, largest
-/// first, so that each table has a handful of statements, each prepared once per
-/// connection and then reused from sqlx's statement cache (100 per connection; 8 tables
-/// times 6 sizes fit). Preparing a statement of 1,000 rows costs more than running it, and
-/// a remainder of any other size would be prepared anew in every batch. 1,024 rows of at
-/// most 11 binds stay well under SQLite's 32,766 bind variables.
-const STATEMENT_ROWS: [usize; 6] = [1024, 256, 64, 16, 4, 1];
-
-/// Cuts `items` into chunks of the sizes in [`STATEMENT_ROWS`], largest first.
-pub(crate) fn statement_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        let size = STATEMENT_ROWS.into_iter().find(|&s| s <= items.len())?;
-        let (chunk, rest) = items.split_at(size);
-        items = rest;
-        Some(chunk)
-    })
-}
-
 /// A report's identity: (organization-name, report-id).
-type Key = (String, String);
+type Key<'a> = (&'a str, &'a str);
 
-fn key_ref(report: &Report) -> (&str, &str) {
+fn key_of(report: &Report) -> Key<'_> {
     (&report.organization_name, &report.report_id)
 }
 
-fn key_of(report: &Report) -> Key {
-    (report.organization_name.clone(), report.report_id.clone())
+/// Stored reports' ids by key, from rows of (id, organization-name, report-id).
+fn ids_by_key(rows: &[(i64, String, String)]) -> HashMap<Key<'_>, i64> {
+    rows.iter()
+        .map(|(id, org, report_id)| ((org.as_str(), report_id.as_str()), *id))
+        .collect()
 }
+
+static REPORTS: RowsSql = RowsSql::new(
+    "INSERT INTO reports (organization_name, report_id, start_time, end_time, contact_info, \
+     auth, quirks, raw_json, raw_size, ingested_at)",
+    10,
+    "ON CONFLICT (organization_name, report_id) DO NOTHING \
+     RETURNING id, organization_name, report_id",
+);
+
+static FIND_REPORTS: RowsSql = RowsSql::new(
+    "SELECT id, organization_name, report_id FROM reports \
+     WHERE (organization_name, report_id) IN (",
+    2,
+    ")",
+);
+
+static POLICIES: RowsSql = RowsSql::new(
+    "INSERT INTO policies (report_ref, position, policy_type, policy_domain, policy_string, \
+     mx_host, successful_sessions, failed_sessions, detail_failed_sessions, start_time)",
+    10,
+    "RETURNING id, report_ref, position",
+);
+
+static FAILURE_DETAILS: RowsSql = RowsSql::new(
+    "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
+     receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
+     additional_information, failure_reason_code)",
+    9,
+    "",
+);
+
+static INPUTS: RowsSql = RowsSql::new(
+    "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, report_ref, raw, \
+     raw_size, raw_complete, received_at)",
+    11,
+    "",
+);
 
 impl Store {
     /// Stores a batch of inputs in one transaction and says what became of each, in order.
@@ -195,7 +218,8 @@ per_backend! {
             })
             .collect();
 
-        let inserted = insert_reports(&mut tx, &reports, batch).await?;
+        let inserted_rows = insert_reports(&mut tx, &reports, batch).await?;
+        let mut inserted = ids_by_key(&inserted_rows);
         let mut outcomes: Vec<Outcome> = batch
             .iter()
             .map(|input| match &input.candidate {
@@ -207,22 +231,23 @@ per_backend! {
         let mut report_refs: Vec<Option<i64>> = vec![None; batch.len()];
         let mut new_reports = Vec::new();
         let mut duplicates = Vec::new();
-        let mut claimed = HashSet::new();
         let mut tally = Tally::default();
         for &(i, report, _, auth) in &reports {
             let key = key_of(report);
-            // The first candidate of the batch with a newly inserted key stored it.
-            match inserted.get(&key) {
-                Some(&id) if claimed.insert(key.clone()) => {
+            // The first candidate of the batch with a newly inserted key stored it; the
+            // key is taken, so later candidates with it are duplicates.
+            match inserted.remove(&key) {
+                Some(id) => {
                     outcomes[i] = Outcome::Stored;
                     report_refs[i] = Some(id);
                     new_reports.push((id, report));
                     tally.add(report, auth, batch[i].received_at);
                 }
-                _ => duplicates.push((i, key)),
+                None => duplicates.push((i, key)),
             }
         }
-        let existing = find_reports(&mut tx, &duplicates).await?;
+        let existing_rows = find_reports(&mut tx, &duplicates).await?;
+        let existing = ids_by_key(&existing_rows);
         for (i, key) in &duplicates {
             report_refs[*i] = existing.get(key).copied();
         }
@@ -269,78 +294,63 @@ per_backend! {
         Ok(())
     }
 
-    /// Inserts the reports not stored yet; returns the ids of those inserted, by key.
+    /// Inserts the reports not stored yet; returns (id, organization-name, report-id) of
+    /// those inserted.
     async fn insert_reports(
         tx: &mut Transaction<'_, Db>,
         reports: &[(usize, &Report, &Raw, &Auth)],
         batch: &[NewInput],
-    ) -> Result<HashMap<Key, i64>, StoreError> {
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
         // Every writer inserts keys in the same (sorted) order, so that on PostgreSQL two
         // concurrent batches holding some of the same reports wait for each other on the
         // unique index instead of deadlocking.
         let mut reports = reports.to_vec();
-        reports.sort_unstable_by(|a, b| key_ref(a.1).cmp(&key_ref(b.1)));
-        let mut ids = HashMap::new();
+        reports.sort_unstable_by(|a, b| key_of(a.1).cmp(&key_of(b.1)));
+        let mut inserted = Vec::with_capacity(reports.len());
         for chunk in statement_chunks(&reports) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO reports (organization_name, report_id, start_time, end_time, \
-                 contact_info, auth, quirks, raw_json, raw_size, ingested_at) ",
-            );
-            query.push_values(chunk, |mut row, &(i, report, raw, auth)| {
-                row.push_bind(report.organization_name.as_str())
-                    .push_bind(report.report_id.as_str())
-                    .push_bind(report.date_range.start.timestamp())
-                    .push_bind(report.date_range.end.timestamp())
-                    .push_bind(report.contact_info.as_deref())
-                    .push_bind(auth.to_db())
-                    .push_bind(json_quirks(report))
-                    .push_bind(&raw.compressed[..])
-                    .push_bind(to_i64(raw.size))
-                    .push_bind(batch[i].received_at);
-            });
-            query.push(
-                " ON CONFLICT (organization_name, report_id) DO NOTHING \
-                 RETURNING id, organization_name, report_id",
-            );
-            let rows: Vec<(i64, String, String)> = query
-                .build_query_as()
-                .fetch_all(&mut **tx)
-                .await
-                .doing("storing reports")?;
-            ids.extend(
-                rows.into_iter()
-                    .map(|(id, org, report_id)| ((org, report_id), id)),
+            let mut query = sqlx::query_as(REPORTS.for_rows::<Db>(chunk.len()));
+            for &(i, report, raw, auth) in chunk {
+                query = query
+                    .bind(report.organization_name.as_str())
+                    .bind(report.report_id.as_str())
+                    .bind(report.date_range.start.timestamp())
+                    .bind(report.date_range.end.timestamp())
+                    .bind(report.contact_info.as_deref())
+                    .bind(auth.to_db())
+                    .bind(json_quirks(report))
+                    .bind(&raw.compressed[..])
+                    .bind(to_i64(raw.size))
+                    .bind(batch[i].received_at);
+            }
+            inserted.extend(
+                query
+                    .fetch_all(&mut **tx)
+                    .await
+                    .doing("storing reports")?,
             );
         }
-        Ok(ids)
+        Ok(inserted)
     }
 
-    /// The ids of already stored reports, by key.
+    /// The (id, organization-name, report-id) of already stored reports.
     async fn find_reports(
         tx: &mut Transaction<'_, Db>,
-        keys: &[(usize, Key)],
-    ) -> Result<HashMap<Key, i64>, StoreError> {
-        let mut ids = HashMap::new();
+        keys: &[(usize, Key<'_>)],
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut found = Vec::new();
         for chunk in statement_chunks(keys) {
-            let mut query = QueryBuilder::<Db>::new(
-                "SELECT id, organization_name, report_id FROM reports \
-                 WHERE (organization_name, report_id) IN (",
-            );
-            query.push_values(chunk, |mut row, (_, (org, report_id))| {
-                row.push_bind(org.as_str()).push_bind(report_id.as_str());
-            });
-            query.push(")");
-            let rows: Vec<(i64, String, String)> = query
-                .build_query_as()
-                .fetch_all(&mut **tx)
-                .await
-                .doing("finding duplicate reports")?;
-            ids.extend(
-                rows.into_iter()
-                    .map(|(id, org, report_id)| ((org, report_id), id)),
+            let mut query = sqlx::query_as(FIND_REPORTS.for_rows::<Db>(chunk.len()));
+            for &(_, (org, report_id)) in chunk {
+                query = query.bind(org).bind(report_id);
+            }
+            found.extend(
+                query
+                    .fetch_all(&mut **tx)
+                    .await
+                    .doing("finding duplicate reports")?,
             );
         }
-        Ok(ids)
+        Ok(found)
     }
 
     /// Inserts the policies of newly stored reports, then their failure details.
@@ -361,26 +371,21 @@ per_backend! {
             .collect();
         let mut details: Vec<(i64, &FailureDetail)> = Vec::new();
         for chunk in statement_chunks(&policies) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO policies (report_ref, position, policy_type, policy_domain, \
-                 policy_string, mx_host, successful_sessions, failed_sessions, \
-                 detail_failed_sessions, start_time) ",
-            );
-            query.push_values(chunk, |mut row, &(id, position, result, start)| {
-                row.push_bind(id)
-                    .push_bind(position as i64)
-                    .push_bind(result.policy.policy_type.as_str())
-                    .push_bind(result.policy.policy_domain.as_str())
-                    .push_bind(json_list(&result.policy.policy_string))
-                    .push_bind(json_list(&result.policy.mx_host))
-                    .push_bind(to_i64(result.summary.total_successful_session_count))
-                    .push_bind(to_i64(result.summary.total_failure_session_count))
-                    .push_bind(to_i64(result.detail_failure_sum()))
-                    .push_bind(start);
-            });
-            query.push(" RETURNING id, report_ref, position");
+            let mut query = sqlx::query_as(POLICIES.for_rows::<Db>(chunk.len()));
+            for &(id, position, result, start) in chunk {
+                query = query
+                    .bind(id)
+                    .bind(position as i64)
+                    .bind(result.policy.policy_type.as_str())
+                    .bind(result.policy.policy_domain.as_str())
+                    .bind(json_list(&result.policy.policy_string))
+                    .bind(json_list(&result.policy.mx_host))
+                    .bind(to_i64(result.summary.total_successful_session_count))
+                    .bind(to_i64(result.summary.total_failure_session_count))
+                    .bind(to_i64(result.detail_failure_sum()))
+                    .bind(start);
+            }
             let rows: Vec<(i64, i64, i64)> = query
-                .build_query_as()
                 .fetch_all(&mut **tx)
                 .await
                 .doing("storing policies")?;
@@ -395,24 +400,20 @@ per_backend! {
             }
         }
         for chunk in statement_chunks(&details) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO failure_details (policy_ref, result_type, sending_mta_ip, \
-                 receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, \
-                 additional_information, failure_reason_code) ",
-            );
-            query.push_values(chunk, |mut row, &(policy_id, d)| {
-                row.push_bind(policy_id)
-                    .push_bind(d.result_type.as_str())
-                    .push_bind(d.sending_mta_ip.as_deref())
-                    .push_bind(d.receiving_mx_hostname.as_deref())
-                    .push_bind(d.receiving_mx_helo.as_deref())
-                    .push_bind(d.receiving_ip.as_deref())
-                    .push_bind(to_i64(d.failed_session_count))
-                    .push_bind(d.additional_information.as_deref())
-                    .push_bind(d.failure_reason_code.as_deref());
-            });
+            let mut query = sqlx::query(FAILURE_DETAILS.for_rows::<Db>(chunk.len()));
+            for &(policy_id, d) in chunk {
+                query = query
+                    .bind(policy_id)
+                    .bind(d.result_type.as_str())
+                    .bind(d.sending_mta_ip.as_deref())
+                    .bind(d.receiving_mx_hostname.as_deref())
+                    .bind(d.receiving_mx_helo.as_deref())
+                    .bind(d.receiving_ip.as_deref())
+                    .bind(to_i64(d.failed_session_count))
+                    .bind(d.additional_information.as_deref())
+                    .bind(d.failure_reason_code.as_deref());
+            }
             query
-                .build()
                 .execute(&mut **tx)
                 .await
                 .doing("storing failure details")?;
@@ -433,30 +434,27 @@ per_backend! {
             .map(|((input, &outcome), &report_ref)| (input, outcome, report_ref))
             .collect();
         for chunk in statement_chunks(&rows) {
-            let mut query = QueryBuilder::<Db>::new(
-                "INSERT INTO inputs (source, locator, part, message_id, outcome, reason, \
-                 report_ref, raw, raw_size, raw_complete, received_at) ",
-            );
-            query.push_values(chunk, |mut row, &(input, outcome, report_ref)| {
+            let mut query = sqlx::query(INPUTS.for_rows::<Db>(chunk.len()));
+            for &(input, outcome, report_ref) in chunk {
                 let (reason, raw) = match &input.candidate {
                     Candidate::Report { .. } => (None, None),
                     Candidate::Rejected { reason, raw } => (Some(reason.as_str()), raw.as_ref()),
                     Candidate::NotReport { reason } => (Some(reason.as_str()), None),
                 };
-                row.push_bind(input.source)
-                    .push_bind(input.locator.as_str())
-                    .push_bind(input.part.as_deref())
-                    .push_bind(input.message_id.as_deref())
-                    .push_bind(outcome.as_str())
-                    .push_bind(reason)
-                    .push_bind(report_ref)
-                    .push_bind(raw.map(|r| &r.compressed[..]))
-                    .push_bind(raw.map(|r| to_i64(r.size)))
-                    .push_bind(raw.map(|r| r.complete))
-                    .push_bind(input.received_at);
-            });
+                query = query
+                    .bind(input.source)
+                    .bind(input.locator.as_str())
+                    .bind(input.part.as_deref())
+                    .bind(input.message_id.as_deref())
+                    .bind(outcome.as_str())
+                    .bind(reason)
+                    .bind(report_ref)
+                    .bind(raw.map(|r| &r.compressed[..]))
+                    .bind(raw.map(|r| to_i64(r.size)))
+                    .bind(raw.map(|r| r.complete))
+                    .bind(input.received_at);
+            }
             query
-                .build()
                 .execute(&mut **tx)
                 .await
                 .doing("recording inputs")?;
@@ -476,22 +474,4 @@ fn json_list(items: &[String]) -> String {
 /// The parser caps counts at `i64::MAX`; sums saturate rather than wrap.
 pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cuts_batches_into_the_few_statement_sizes() {
-        let sizes = |n: usize| -> Vec<usize> {
-            let items = vec![0u8; n];
-            statement_chunks(&items).map(<[u8]>::len).collect()
-        };
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(2048), [1024, 1024]);
-        assert_eq!(sizes(2100), [1024, 1024, 16, 16, 16, 4]);
-        assert_eq!(sizes(300), [256, 16, 16, 4, 4, 4]);
-    }
 }
