@@ -10,7 +10,7 @@ use crate::extract::{Claim, Found, Limits, extract};
 use crate::mail::MessageMeta;
 pub use crate::source::Source;
 
-/// A file to read, as found by [`plan`].
+/// A file to read, as found by [`walk`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub path: PathBuf,
@@ -35,67 +35,132 @@ pub struct Input {
 /// How much of an oversized input is kept for inspection.
 pub const KEEP_OF_OVERSIZED: usize = 1024 * 1024;
 
-/// Expands the given paths into the files to read, in a stable order. Directories are
-/// walked recursively; a directory holding `cur/` and `new/` is read as a Maildir (its
-/// `tmp/` is skipped, as unfinished deliveries live there).
+/// Expands the given paths into the files to read, in a stable order, all at once: see
+/// [`walk`], which yields the same entries and errors one by one.
 pub fn plan(paths: &[PathBuf]) -> (Vec<Entry>, Vec<(PathBuf, String)>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        walk(path, false, &mut entries, &mut errors);
+    for found in walk(paths.to_vec()) {
+        match found {
+            Ok(entry) => entries.push(entry),
+            Err(error) => errors.push(error),
+        }
     }
     (entries, errors)
 }
 
-fn walk(
-    path: &Path,
+/// Walks the given paths lazily, yielding the files to read in a stable order (each
+/// directory's children sorted by name), or a path that cannot be read and why.
+/// Directories are walked recursively; a directory holding `cur/` and `new/` is read as a
+/// Maildir (its `tmp/` is skipped, as unfinished deliveries live there). Symbolic links
+/// to directories are not followed. Memory is that of the directories being walked, not
+/// of the whole tree, so that a walk over millions of archived files stays small.
+pub fn walk(paths: Vec<PathBuf>) -> Walk {
+    Walk {
+        roots: paths.into_iter(),
+        open: Vec::new(),
+    }
+}
+
+/// The iterator of [`walk`].
+#[derive(Debug)]
+pub struct Walk {
+    roots: std::vec::IntoIter<PathBuf>,
+    /// The directories being read, innermost last: their children not yet visited.
+    open: Vec<OpenDir>,
+}
+
+/// A directory being read: its remaining children in name order, and whether they are in
+/// a Maildir.
+#[derive(Debug)]
+struct OpenDir {
+    children: std::vec::IntoIter<(PathBuf, PathKind)>,
     in_maildir: bool,
-    entries: &mut Vec<Entry>,
-    errors: &mut Vec<(PathBuf, String)>,
-) {
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            errors.push((path.to_owned(), e.to_string()));
-            return;
+}
+
+/// What a path is, as far as the walk cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathKind {
+    File,
+    Dir,
+    /// A symbolic link to a directory, which is not followed.
+    DirLink,
+    /// A symbolic link that cannot be followed, and why.
+    Broken(String),
+}
+
+impl Iterator for Walk {
+    type Item = Result<Entry, (PathBuf, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (path, kind, in_maildir) = match self.open.last_mut() {
+                Some(dir) => match dir.children.next() {
+                    Some((path, kind)) => (path, kind, dir.in_maildir),
+                    None => {
+                        self.open.pop();
+                        continue;
+                    }
+                },
+                None => {
+                    let root = self.roots.next()?;
+                    match fs::metadata(&root) {
+                        Ok(meta) if meta.is_dir() => (root, PathKind::Dir, false),
+                        Ok(_) => (root, PathKind::File, false),
+                        Err(e) => return Some(Err((root, e.to_string()))),
+                    }
+                }
+            };
+            match kind {
+                PathKind::File => return Some(Ok(Entry { path, in_maildir })),
+                PathKind::DirLink => continue,
+                PathKind::Broken(why) => return Some(Err((path, why))),
+                PathKind::Dir => match open_dir(&path, in_maildir) {
+                    Ok(dir) => self.open.push(dir),
+                    Err(e) => return Some(Err((path, e.to_string()))),
+                },
+            }
         }
-    };
-    if !meta.is_dir() {
-        entries.push(Entry {
-            path: path.to_owned(),
-            in_maildir,
-        });
-        return;
     }
+}
+
+/// Lists a directory's children to walk, sorted by name: hidden files, mail server
+/// metadata and a Maildir's `tmp/` are left out.
+fn open_dir(path: &Path, in_maildir: bool) -> std::io::Result<OpenDir> {
     let maildir = path.join("cur").is_dir() && path.join("new").is_dir();
-    let mut children = match fs::read_dir(path) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            errors.push((path.to_owned(), e.to_string()));
-            return;
+    let mut children = Vec::new();
+    for child in fs::read_dir(path)? {
+        let Ok(child) = child else { continue };
+        let path = child.path();
+        // The type read with the directory costs no system call; a link is looked up.
+        let kind = match child.file_type() {
+            Ok(t) if t.is_dir() => PathKind::Dir,
+            Ok(t) if t.is_symlink() => match fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => PathKind::DirLink,
+                Ok(_) => PathKind::File,
+                Err(e) => PathKind::Broken(e.to_string()),
+            },
+            _ => PathKind::File,
+        };
+        let name = child.file_name();
+        let name = name.to_str().unwrap_or_default();
+        let skip = match kind {
+            PathKind::Dir => maildir && name == "tmp",
+            PathKind::DirLink => true,
+            PathKind::File | PathKind::Broken(_) => {
+                name.starts_with('.') || is_mailbox_metadata(name)
+            }
+        };
+        if !skip {
+            children.push((path, kind));
         }
-    };
-    children.sort();
-    for child in children {
-        let name = child
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let is_dir = child.is_dir();
-        if maildir && is_dir && name == "tmp" {
-            continue;
-        }
-        if !is_dir && (name.starts_with('.') || is_mailbox_metadata(name)) {
-            continue;
-        }
-        if is_dir && fs::symlink_metadata(&child).is_ok_and(|m| m.file_type().is_symlink()) {
-            continue;
-        }
-        walk(&child, maildir || in_maildir, entries, errors);
     }
+    // Siblings share their parent, so comparing names orders them as comparing paths.
+    children.sort_unstable_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    Ok(OpenDir {
+        children: children.into_iter(),
+        in_maildir: maildir || in_maildir,
+    })
 }
 
 /// Index and state files that mail servers keep beside messages.

@@ -7,7 +7,7 @@ use std::thread;
 
 use anyhow::Context;
 use serde::Serialize;
-use tlsrpt_ingest::files::{self, Entry};
+use tlsrpt_ingest::files;
 use tlsrpt_store::{Auth, Candidate, NewInput, Outcome, Store};
 
 use crate::records::to_new_inputs;
@@ -38,11 +38,14 @@ impl Summary {
 pub struct Settings {
     pub limits: tlsrpt_ingest::Limits,
     pub batch_size: usize,
+    /// Count the files before reading them, for [`Progress::planned`]: one more walk of
+    /// the directories (names only, no file is opened).
+    pub count_files: bool,
 }
 
 /// What the pipeline tells its caller as it goes.
 pub trait Progress {
-    /// The number of files to read is known.
+    /// The number of files to read is known (only when [`Settings::count_files`] asks).
     fn planned(&mut self, files: u64);
     /// One more file has been read.
     fn file_done(&mut self);
@@ -63,14 +66,16 @@ pub async fn ingest_paths(
     settings: &Settings,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Summary> {
-    let (entries, walk_errors) = files::plan(&paths);
-    progress.planned(entries.len() as u64);
+    if settings.count_files {
+        let files = files::walk(paths.clone()).filter(Result::is_ok).count();
+        progress.planned(files as u64);
+    }
     // Room for two batches, so that reading goes on while a batch is written.
     let (sender, mut receiver) = mpsc::channel::<Message>(settings.batch_size);
     let limits = settings.limits;
     let reader = thread::Builder::new()
         .name("tlsrpt-reader".into())
-        .spawn(move || read_all(&entries, walk_errors, &limits, &sender))
+        .spawn(move || read_all(paths, &limits, &sender))
         .context("cannot start the reader thread")?;
 
     let mut summary = Summary::default();
@@ -112,38 +117,38 @@ async fn write(
     Ok(())
 }
 
-fn read_all(
-    entries: &[Entry],
-    walk_errors: Vec<(PathBuf, String)>,
-    limits: &tlsrpt_ingest::Limits,
-    sender: &mpsc::Sender<Message>,
-) {
+/// Walks `paths` and reads every file found, sending the records of each input.
+fn read_all(paths: Vec<PathBuf>, limits: &tlsrpt_ingest::Limits, sender: &mpsc::Sender<Message>) {
     let now = chrono::Utc::now().timestamp();
-    for (path, error) in walk_errors {
-        let input = NewInput {
-            source: files::Source::File.as_str(),
-            locator: path.display().to_string(),
-            part: None,
-            message_id: None,
-            received_at: now,
-            candidate: Candidate::Rejected {
-                reason: format!("cannot read: {error}"),
-                raw: None,
-            },
+    for found in files::walk(paths) {
+        let entry = match found {
+            Ok(entry) => entry,
+            Err((path, error)) => {
+                let input = NewInput {
+                    source: files::Source::File.as_str(),
+                    locator: path.display().to_string(),
+                    part: None,
+                    message_id: None,
+                    received_at: now,
+                    candidate: Candidate::Rejected {
+                        reason: format!("cannot read: {error}"),
+                        raw: None,
+                    },
+                };
+                let message = Message {
+                    inputs: vec![input],
+                    file_done: false,
+                };
+                if sender.blocking_send(message).is_err() {
+                    return;
+                }
+                continue;
+            }
         };
-        let message = Message {
-            inputs: vec![input],
-            file_done: false,
-        };
-        if sender.blocking_send(message).is_err() {
-            return;
-        }
-    }
-    for entry in entries {
         // Inputs are sent one behind, so that the last one of the file carries `file_done`.
         let mut pending: Option<Vec<NewInput>> = None;
         let mut open = true;
-        files::read(entry, limits, &mut |input| {
+        files::read(&entry, limits, &mut |input| {
             if let Some(inputs) = pending.replace(to_new_inputs(input, now, Auth::Operator)) {
                 open &= sender
                     .blocking_send(Message {

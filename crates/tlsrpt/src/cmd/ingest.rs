@@ -19,11 +19,12 @@ pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<ExitCode> {
         ..tlsrpt_ingest::Limits::default()
     };
     limits.report.max_bytes = args.max_decompressed_size.max(args.max_input_size);
+    let show_bar = !args.no_progress && std::io::stderr().is_terminal();
     let settings = Settings {
         limits,
         batch_size: args.batch_size as usize,
+        count_files: show_bar,
     };
-    let show_bar = !args.no_progress && std::io::stderr().is_terminal();
     let mut progress = Bar {
         bar: show_bar.then(ProgressBar::hidden),
     };
