@@ -8,7 +8,7 @@ use std::thread;
 use anyhow::Context;
 use serde::Serialize;
 use tlsrpt_ingest::files;
-use tlsrpt_store::{Auth, Candidate, NewInput, Outcome, Store};
+use tlsrpt_store::{Auth, BatchWriter, Candidate, NewInput, Outcome, Store};
 
 use crate::records::to_new_inputs;
 use tokio::sync::mpsc;
@@ -79,6 +79,7 @@ pub async fn ingest_paths(
         .context("cannot start the reader thread")?;
 
     let mut summary = Summary::default();
+    let mut writer = store.batch_writer();
     let mut batch = Vec::with_capacity(settings.batch_size);
     while let Some(message) = receiver.recv().await {
         batch.extend(message.inputs);
@@ -86,10 +87,10 @@ pub async fn ingest_paths(
             progress.file_done();
         }
         if batch.len() >= settings.batch_size {
-            write(store, &mut batch, &mut summary, progress).await?;
+            write(&mut writer, &mut batch, &mut summary, progress).await?;
         }
     }
-    write(store, &mut batch, &mut summary, progress).await?;
+    write(&mut writer, &mut batch, &mut summary, progress).await?;
     // The reader has finished once the channel is closed; a panic there is a bug to report.
     if reader.join().is_err() {
         anyhow::bail!("the reader thread panicked");
@@ -98,7 +99,7 @@ pub async fn ingest_paths(
 }
 
 async fn write(
-    store: &Store,
+    writer: &mut BatchWriter<'_>,
     batch: &mut Vec<NewInput>,
     summary: &mut Summary,
     progress: &mut dyn Progress,
@@ -106,7 +107,7 @@ async fn write(
     if batch.is_empty() {
         return Ok(());
     }
-    let outcomes = store.write_batch(batch).await?;
+    let outcomes = writer.write_batch(batch).await?;
     for (input, outcome) in batch.iter().zip(outcomes) {
         summary.add(outcome);
         if let Candidate::Rejected { reason, .. } = &input.candidate {

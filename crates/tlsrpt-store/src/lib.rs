@@ -48,4 +48,4 @@ pub use sources::{MailboxStatus, SourceSummary, UnacceptedInput};
 pub use stats::{DomainStats, StatsFilter};
 pub use summaries::{CheckSummary, DomainFailures};
 pub use verify::{Consistency, TableCounts};
-pub use write::{Auth, Candidate, NewInput, Outcome, is_trusted_auth};
+pub use write::{Auth, BatchWriter, Candidate, NewInput, Outcome, is_trusted_auth};

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::Transaction;
 use tlsrpt_report::{FailureDetail, PolicyResult, Report};
 
+use crate::backend::Backend;
 use crate::open::{Doing, Store, StoreError};
 use crate::raw::Raw;
 use crate::rows::{RowsSql, statement_chunks};
@@ -178,6 +179,63 @@ impl Store {
     pub async fn write_batch(&self, batch: &[NewInput]) -> Result<Vec<Outcome>, StoreError> {
         on_backend!(self, write_batch(batch))
     }
+
+    /// A writer for a run of batches (a bulk import): it writes them all on one
+    /// connection. Taking one from the pool for each batch spreads the batches over
+    /// several connections, and on SQLite each connection then keeps its own page cache
+    /// of the same file and drops it whenever another one has written.
+    pub fn batch_writer(&self) -> BatchWriter<'_> {
+        BatchWriter {
+            store: self,
+            held: None,
+        }
+    }
+}
+
+/// Writes batches on one connection, kept between them; see [`Store::batch_writer`].
+#[derive(Debug)]
+pub struct BatchWriter<'s> {
+    store: &'s Store,
+    held: Option<HeldConnection>,
+}
+
+#[derive(Debug)]
+enum HeldConnection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl BatchWriter<'_> {
+    /// As [`Store::write_batch`]. After a failure the connection is closed, and the next
+    /// batch takes a fresh one.
+    pub async fn write_batch(&mut self, batch: &[NewInput]) -> Result<Vec<Outcome>, StoreError> {
+        let held = match self.held.take() {
+            Some(held) => held,
+            None => match &self.store.pool {
+                Backend::Sqlite(pool) => HeldConnection::Sqlite(
+                    pool.acquire().await.doing("connecting to the database")?,
+                ),
+                Backend::Postgres(pool) => HeldConnection::Postgres(
+                    pool.acquire().await.doing("connecting to the database")?,
+                ),
+            },
+        };
+        let (written, held) = match held {
+            HeldConnection::Sqlite(mut connection) => {
+                let written = sqlite::write_on(&mut connection, batch).await;
+                (written, HeldConnection::Sqlite(connection))
+            }
+            HeldConnection::Postgres(mut connection) => {
+                let written = postgres::write_on(&mut connection, batch).await;
+                (written, HeldConnection::Postgres(connection))
+            }
+        };
+        // A failed connection is dropped here, which closes it (see `write_on`).
+        if written.is_ok() {
+            self.held = Some(held);
+        }
+        written
+    }
 }
 
 per_backend! {
@@ -186,7 +244,16 @@ per_backend! {
         batch: &[NewInput],
     ) -> Result<Vec<Outcome>, StoreError> {
         let mut connection = pool.acquire().await.doing("connecting to the database")?;
-        let written = write_in_transaction(&mut connection, batch).await;
+        write_on(&mut connection, batch).await
+    }
+
+    /// Writes `batch` on `connection`; after a failure, the connection is closed when it
+    /// is dropped.
+    pub(super) async fn write_on(
+        connection: &mut sqlx::pool::PoolConnection<Db>,
+        batch: &[NewInput],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let written = write_in_transaction(connection, batch).await;
         if written.is_err() {
             // Never back to the pool after a failure: after a COMMIT failed on a full disk,
             // sqlx's idea of the transaction depth and SQLite's disagreed, and later

@@ -11,6 +11,7 @@ use crate::support::{
 on_both_backends!(
     async: after_a_batch_every_row_is_there,
     a_failing_batch_leaves_nothing_behind,
+    a_batch_writer_goes_on_after_a_failed_batch,
     report_json_gives_back_the_original_bytes,
     rejected_bytes_round_trip_and_the_list_is_newest_first,
     the_head_of_an_oversized_input_is_marked_incomplete,
@@ -86,25 +87,7 @@ async fn a_failing_batch_leaves_nothing_behind(backend: Backend) {
     let db = TempStore::new(backend).await;
     // A trigger makes the last statement of the batch (the input records) fail, after
     // its reports and policies were inserted.
-    match backend {
-        Backend::Sqlite => {
-            db.execute(&[
-                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs WHEN NEW.locator = 'fail' \
-                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
-            ])
-            .await;
-        }
-        Backend::Postgres => {
-            db.execute(&[
-                "CREATE FUNCTION fail_input() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                 BEGIN IF NEW.locator = 'fail' THEN RAISE EXCEPTION 'injected failure'; \
-                 END IF; RETURN NEW; END $$",
-                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs FOR EACH ROW \
-                 EXECUTE FUNCTION fail_input()",
-            ])
-            .await;
-        }
-    }
+    fail_inputs_named_fail(&db, backend).await;
 
     let json = report_json("Reporter", "r-1", "example.com", 10);
     let batch = [
@@ -125,11 +108,7 @@ async fn a_failing_batch_leaves_nothing_behind(backend: Backend) {
     assert_eq!(db.store.report_json("Reporter", "r-1").await.unwrap(), None);
     assert!(db.store.rejected_inputs(10).await.unwrap().is_empty());
 
-    db.execute(&[match backend {
-        Backend::Sqlite => "DROP TRIGGER fail_input",
-        Backend::Postgres => "DROP TRIGGER fail_input ON inputs",
-    }])
-    .await;
+    stop_failing(&db, backend).await;
     // Nothing of the failed batch counts: the report is new.
     let outcomes = db.store.write_batch(&batch).await.unwrap();
     assert_eq!(
@@ -238,5 +217,64 @@ async fn the_head_of_an_oversized_input_is_marked_incomplete(backend: Backend) {
     assert_eq!(
         db.store.input_bytes(listed[0].id).await.unwrap(),
         Some(head)
+    );
+}
+
+/// Makes every insert of an input whose locator is `fail` fail.
+async fn fail_inputs_named_fail(db: &TempStore, backend: Backend) {
+    match backend {
+        Backend::Sqlite => {
+            db.execute(&[
+                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs WHEN NEW.locator = 'fail' \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+            ])
+            .await;
+        }
+        Backend::Postgres => {
+            db.execute(&[
+                "CREATE FUNCTION fail_input() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.locator = 'fail' THEN RAISE EXCEPTION 'injected failure'; \
+                 END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER fail_input BEFORE INSERT ON inputs FOR EACH ROW \
+                 EXECUTE FUNCTION fail_input()",
+            ])
+            .await;
+        }
+    }
+}
+
+async fn stop_failing(db: &TempStore, backend: Backend) {
+    db.execute(&[match backend {
+        Backend::Sqlite => "DROP TRIGGER fail_input",
+        Backend::Postgres => "DROP TRIGGER fail_input ON inputs",
+    }])
+    .await;
+}
+
+async fn a_batch_writer_goes_on_after_a_failed_batch(backend: Backend) {
+    let db = TempStore::new(backend).await;
+    let mut writer = db.store.batch_writer();
+    let first = report_json("Reporter", "r-1", "example.com", 10);
+    let second = report_json("Reporter", "r-2", "example.com", 5);
+    let outcomes = writer.write_batch(&[input(&first, "a.json")]).await;
+    assert_eq!(outcomes.unwrap(), [Outcome::Stored]);
+
+    fail_inputs_named_fail(&db, backend).await;
+    let failing = [
+        input(&second, "b.json"),
+        rejected(b"junk", "fail", "not valid JSON", 1),
+    ];
+    let error = writer.write_batch(&failing).await.unwrap_err();
+    assert_eq!(error.to_string(), "database error while recording inputs");
+    stop_failing(&db, backend).await;
+
+    // The writer takes a fresh connection; the failed batch left nothing, so it is new.
+    let outcomes = writer.write_batch(&failing).await.unwrap();
+    assert_eq!(outcomes, [Outcome::Stored, Outcome::Rejected]);
+    let outcomes = writer.write_batch(&[input(&first, "c.json")]).await;
+    assert_eq!(outcomes.unwrap(), [Outcome::Duplicate]);
+    assert_eq!(
+        totals(&db.stats().await),
+        [("example.com".into(), 2, 15, 0)]
     );
 }
