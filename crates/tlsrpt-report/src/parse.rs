@@ -9,6 +9,7 @@ use crate::Quirk;
 use crate::model::{
     DateRange, FailureDetail, Policy, PolicyResult, PolicyType, Report, ResultType, Summary,
 };
+use crate::strict::parse_strict;
 use crate::timestamp::{self, Zone};
 
 /// Bounds that keep parsing cheap whatever the input.
@@ -90,12 +91,21 @@ pub enum RejectReason {
 }
 
 /// Parses one report from JSON bytes (optionally preceded by a UTF-8 BOM).
+///
+/// A report without any quirk, as nearly all are, is read by the strict fast path
+/// ([`parse_strict`]); everything else, and every error, comes from the tolerant parser.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
     if bytes.len() > limits.max_bytes {
-        return Err(RejectReason::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(too_large(bytes, limits));
+    }
+    parse_strict(bytes, limits).map_or_else(|| parse_tolerant(bytes, limits), Ok)
+}
+
+/// The tolerant parser alone: what [`parse`] returns, without the fast path.
+#[doc(hidden)]
+pub fn parse_tolerant(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
+    if bytes.len() > limits.max_bytes {
+        return Err(too_large(bytes, limits));
     }
     let mut quirks = Vec::new();
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -218,6 +228,13 @@ impl NulFound {
             first,
             strings: self.strings,
         })
+    }
+}
+
+fn too_large(bytes: &[u8], limits: &Limits) -> RejectReason {
+    RejectReason::TooLarge {
+        size: bytes.len(),
+        limit: limits.max_bytes,
     }
 }
 
@@ -760,7 +777,7 @@ impl Parser<'_> {
 /// A domain in the form reports are grouped by: trimmed, lower-case, no trailing dot.
 /// Lower-cases, trims and drops the root dot; an internationalised name is turned into
 /// its A-label (`xn--…`) form, so that a homograph never looks like the domain it mimics.
-fn normalise_domain(domain: &str) -> Result<String, String> {
+pub(crate) fn normalise_domain(domain: &str) -> Result<String, String> {
     let domain = domain.trim().trim_end_matches('.');
     if domain.is_ascii() {
         return Ok(domain.to_ascii_lowercase());
