@@ -92,8 +92,9 @@ pub enum RejectReason {
 
 /// Parses one report from JSON bytes (optionally preceded by a UTF-8 BOM).
 ///
-/// A report without any quirk, as nearly all are, is read by the strict fast path
-/// ([`parse_strict`]); everything else, and every error, comes from the tolerant parser.
+/// A report without any quirk, or with only the common structural ones (see
+/// [`parse_strict`]), is read by the strict fast path; everything else, and every error,
+/// comes from the tolerant parser.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
     if bytes.len() > limits.max_bytes {
         return Err(too_large(bytes, limits));
@@ -538,16 +539,15 @@ impl Parser<'_> {
         };
         if *policy_type == PolicyType::Tlsa
             && let [only] = lines.as_slice()
-            && only.trim_start().starts_with('[')
-            && let Ok(records) = serde_json::from_str::<Vec<String>>(only.trim())
+            && let Some(records) = tlsa_json_array(only)
         {
             self.quirks
                 .push(Quirk::TlsaPolicyStringJsonArray { policy: index });
-            return records.iter().map(|r| r.trim().to_owned()).collect();
+            return records;
         }
         let trimmed: Vec<String> = lines
             .iter()
-            .map(|l| l.trim_end_matches([' ', '\t', '\r', '\n']).to_owned())
+            .map(|l| trim_policy_line(l).to_owned())
             .collect();
         if trimmed.iter().zip(&lines).any(|(t, l)| t.len() != l.len()) {
             self.quirks
@@ -772,6 +772,21 @@ impl Parser<'_> {
             reason,
         });
     }
+}
+
+/// The records of a `tlsa` policy line that holds a JSON array of them (Microsoft), each
+/// trimmed; `None` when the line is not such an array.
+pub(crate) fn tlsa_json_array(line: &str) -> Option<Vec<String>> {
+    if !line.trim_start().starts_with('[') {
+        return None;
+    }
+    let records = serde_json::from_str::<Vec<String>>(line.trim()).ok()?;
+    Some(records.iter().map(|r| r.trim().to_owned()).collect())
+}
+
+/// A policy line without the trailing spaces, tabs, CR and LF some reporters leave.
+pub(crate) fn trim_policy_line(line: &str) -> &str {
+    line.trim_end_matches([' ', '\t', '\r', '\n'])
 }
 
 /// A domain in the form reports are grouped by: trimmed, lower-case, no trailing dot.

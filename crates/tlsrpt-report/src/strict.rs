@@ -1,25 +1,33 @@
-//! The fast path of [`crate::parse`]: reads a report that follows RFC 8460 to the letter
-//! straight into borrowed structs, and gives up (`None`) on anything the tolerant parser
-//! would record as a quirk, so that it never returns a different report.
+//! The fast path of [`crate::parse`]: reads a report straight into borrowed structs when
+//! it follows RFC 8460 to the letter or deviates only in the common structural quirks
+//! (`contact-info` null or missing; `mx-host` a string, missing or empty; `policy-string`
+//! missing, with trailing whitespace, or TLSA records in a JSON array; a failure count
+//! mismatch), recording those exactly as the tolerant parser does, in the same order. It
+//! gives up (`None`) on anything else the tolerant parser would record or convert, so
+//! that it never returns a different report.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, Visitor};
+use serde::de::{Deserializer, SeqAccess, Visitor};
 
+use crate::Quirk;
 use crate::model::{
     DateRange, FailureDetail, Policy, PolicyResult, PolicyType, Report, ResultType, Summary,
 };
-use crate::parse::{Limits, normalise_domain};
+use crate::parse::{Limits, normalise_domain, tlsa_json_array, trim_policy_line};
 use crate::timestamp::{self, Zone};
 
 /// The longest key RFC 8460 defines (`total-successful-session-count`). The tolerant
 /// parser rejects keys over [`Limits::max_string_bytes`], so a smaller limit means doubt.
 const LONGEST_KEY: usize = 30;
 
-/// Parses a report that needs no tolerance at all. Returns `Some` only when the tolerant
-/// parser returns exactly this report with no quirk; on any doubt, `None` (never an
-/// error: errors and quirks come from the tolerant parser).
+/// Parses a report that needs no tolerance beyond the common structural quirks. Returns
+/// `Some` only when the tolerant parser returns exactly this report, quirks included; on
+/// any doubt, `None` (never an error: errors and the other quirks come from the tolerant
+/// parser).
 #[doc(hidden)]
 pub fn parse_strict(bytes: &[u8], limits: &Limits) -> Option<Report> {
     if bytes.len() > limits.max_bytes
@@ -29,12 +37,63 @@ pub fn parse_strict(bytes: &[u8], limits: &Limits) -> Option<Report> {
         return None;
     }
     let Object(raw): Object<RawReport<'_>> = serde_json::from_slice(bytes).ok()?;
-    Strict { limits }.report(raw)
+    Strict {
+        limits,
+        quirks: Vec::new(),
+    }
+    .report(raw)
 }
 
 /// A string as it appears in the JSON: borrowed unless it had escapes.
 #[derive(Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// Reads a field that may be `null` as `Some(None)`: with `#[serde(default)]` a missing
+/// key stays `None`, as the tolerant parser records the two differently.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `mx-host`: an array of hosts, or a single host as a plain string (a quirk).
+enum Hosts<'a> {
+    One(Text<'a>),
+    Many(Vec<Text<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hosts<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(HostsVisitor(PhantomData))
+    }
+}
+
+/// Takes a string or an array without buffering, as `#[serde(untagged)]` would.
+struct HostsVisitor<'a>(PhantomData<Hosts<'a>>);
+
+impl<'de: 'a, 'a> Visitor<'de> for HostsVisitor<'a> {
+    type Value = Hosts<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Hosts::One(Text(Cow::Borrowed(s))))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Hosts::One(Text(Cow::Owned(s.to_owned()))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut hosts = Vec::new();
+        while let Some(host) = seq.next_element()? {
+            hosts.push(host);
+        }
+        Ok(Hosts::Many(hosts))
+    }
+}
 
 /// A struct read from a JSON object only. A derived `Deserialize` also accepts the array
 /// form (`[12, 3]` for a summary), which the tolerant parser rejects.
@@ -79,8 +138,8 @@ struct RawReport<'a> {
     organization_name: Text<'a>,
     #[serde(borrow)]
     date_range: Object<RawDateRange<'a>>,
-    #[serde(borrow)]
-    contact_info: Text<'a>,
+    #[serde(borrow, default, deserialize_with = "nullable")]
+    contact_info: Option<Option<Text<'a>>>,
     #[serde(borrow)]
     report_id: Text<'a>,
     #[serde(borrow)]
@@ -115,8 +174,8 @@ struct RawPolicy<'a> {
     policy_string: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
     policy_domain: Text<'a>,
-    #[serde(borrow)]
-    mx_host: Option<Vec<Text<'a>>>,
+    #[serde(borrow, default, deserialize_with = "nullable")]
+    mx_host: Option<Option<Hosts<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -146,13 +205,15 @@ struct RawDetail<'a> {
     failure_reason_code: Option<Text<'a>>,
 }
 
-/// The checks that stand in for every quirk and rejection of the tolerant parser.
+/// The checks that stand in for every quirk and rejection of the tolerant parser, and the
+/// handled quirks found so far, in the tolerant parser's order.
 struct Strict<'l> {
     limits: &'l Limits,
+    quirks: Vec<Quirk>,
 }
 
 impl Strict<'_> {
-    fn report(&self, raw: RawReport<'_>) -> Option<Report> {
+    fn report(mut self, raw: RawReport<'_>) -> Option<Report> {
         if raw.policies.len() > self.limits.max_policies {
             return None;
         }
@@ -168,20 +229,35 @@ impl Strict<'_> {
         if report_id.trim().is_empty() {
             return None;
         }
+        let organization_name = self.text(raw.organization_name)?;
+        let contact_info = match raw.contact_info {
+            Some(Some(text)) => Some(self.text(text)?),
+            Some(None) => {
+                self.quirks.push(Quirk::ContactInfoNull);
+                None
+            }
+            None => {
+                self.quirks.push(Quirk::ContactInfoMissing);
+                None
+            }
+        };
+        let date_range = DateRange {
+            start: self.timestamp(&raw.date_range.0.start_datetime)?,
+            end: self.timestamp(&raw.date_range.0.end_datetime)?,
+        };
+        let policies = raw
+            .policies
+            .into_iter()
+            .enumerate()
+            .map(|(index, Object(p))| self.policy_result(index, p))
+            .collect::<Option<_>>()?;
         Some(Report {
-            organization_name: self.text(raw.organization_name)?,
-            date_range: DateRange {
-                start: self.timestamp(&raw.date_range.0.start_datetime)?,
-                end: self.timestamp(&raw.date_range.0.end_datetime)?,
-            },
-            contact_info: Some(self.text(raw.contact_info)?),
+            organization_name,
+            date_range,
+            contact_info,
             report_id,
-            policies: raw
-                .policies
-                .into_iter()
-                .map(|Object(p)| self.policy_result(p))
-                .collect::<Option<_>>()?,
-            quirks: Vec::new(),
+            policies,
+            quirks: self.quirks,
         })
     }
 
@@ -216,9 +292,9 @@ impl Strict<'_> {
         i64::try_from(n).is_ok().then_some(n)
     }
 
-    fn policy_result(&self, raw: RawPolicyResult<'_>) -> Option<PolicyResult> {
+    fn policy_result(&mut self, index: usize, raw: RawPolicyResult<'_>) -> Option<PolicyResult> {
         let result = PolicyResult {
-            policy: self.policy(raw.policy.0)?,
+            policy: self.policy(index, raw.policy.0)?,
             summary: Summary {
                 total_successful_session_count: Self::count(
                     raw.summary.0.total_successful_session_count,
@@ -234,12 +310,19 @@ impl Strict<'_> {
                 .map(|Object(d)| self.failure_detail(d))
                 .collect::<Option<_>>()?,
         };
-        let mismatch = !result.failure_details.is_empty()
-            && result.detail_failure_sum() != result.summary.total_failure_session_count;
-        (!mismatch).then_some(result)
+        let details = result.detail_failure_sum();
+        let summary = result.summary.total_failure_session_count;
+        if !result.failure_details.is_empty() && details != summary {
+            self.quirks.push(Quirk::FailureCountMismatch {
+                policy: index,
+                summary,
+                details,
+            });
+        }
+        Some(result)
     }
 
-    fn policy(&self, raw: RawPolicy<'_>) -> Option<Policy> {
+    fn policy(&mut self, index: usize, raw: RawPolicy<'_>) -> Option<Policy> {
         let policy_type = PolicyType::from_wire(self.vet(&raw.policy_type)?);
         if matches!(policy_type, PolicyType::Other(_)) {
             return None;
@@ -250,21 +333,16 @@ impl Strict<'_> {
             return None;
         }
         let policy_string = match raw.policy_string {
-            None if policy_type == PolicyType::NoPolicyFound => Vec::new(),
-            None => return None,
-            Some(lines) => self.policy_lines(&policy_type, lines)?,
-        };
-        // The tolerant parser trims each host and drops the empty ones without a quirk.
-        let mut mx_host = Vec::new();
-        for host in raw.mx_host.unwrap_or_default() {
-            let host = self.vet(&host)?.trim();
-            if !host.is_empty() {
-                mx_host.push(host.to_owned());
+            None => {
+                if policy_type != PolicyType::NoPolicyFound {
+                    self.quirks
+                        .push(Quirk::PolicyStringMissing { policy: index });
+                }
+                Vec::new()
             }
-        }
-        if mx_host.is_empty() && policy_type == PolicyType::Sts {
-            return None;
-        }
+            Some(lines) => self.policy_lines(index, &policy_type, lines)?,
+        };
+        let mx_host = self.mx_host(index, &policy_type, raw.mx_host)?;
         Some(Policy {
             policy_type,
             policy_string,
@@ -273,23 +351,77 @@ impl Strict<'_> {
         })
     }
 
-    /// The policy lines, when none needs trimming and no TLSA record set is wrapped in a
-    /// JSON array.
-    fn policy_lines(&self, policy_type: &PolicyType, lines: Vec<Text<'_>>) -> Option<Vec<String>> {
+    /// The policy lines: a TLSA record set wrapped in a JSON array expanded, or else each
+    /// line without trailing whitespace.
+    fn policy_lines(
+        &mut self,
+        index: usize,
+        policy_type: &PolicyType,
+        lines: Vec<Text<'_>>,
+    ) -> Option<Vec<String>> {
         if *policy_type == PolicyType::Tlsa
             && let [only] = lines.as_slice()
-            && only.0.trim_start().starts_with('[')
+            && let Some(records) = tlsa_json_array(self.vet(only)?)
         {
-            return None;
+            self.quirks
+                .push(Quirk::TlsaPolicyStringJsonArray { policy: index });
+            return Some(records);
         }
-        lines
+        let mut trimmed_any = false;
+        let lines = lines
             .into_iter()
             .map(|line| {
                 let s = self.vet(&line)?;
-                (s.trim_end_matches([' ', '\t', '\r', '\n']).len() == s.len())
-                    .then(|| line.0.into_owned())
+                let trimmed = trim_policy_line(s);
+                Some(if trimmed.len() == s.len() {
+                    line.0.into_owned()
+                } else {
+                    trimmed_any = true;
+                    trimmed.to_owned()
+                })
             })
-            .collect()
+            .collect::<Option<_>>()?;
+        if trimmed_any {
+            self.quirks
+                .push(Quirk::PolicyStringWhitespace { policy: index });
+        }
+        Some(lines)
+    }
+
+    /// The hosts, each trimmed and the blank ones dropped (which the tolerant parser does
+    /// without a quirk).
+    fn mx_host(
+        &mut self,
+        index: usize,
+        policy_type: &PolicyType,
+        raw: Option<Option<Hosts<'_>>>,
+    ) -> Option<Vec<String>> {
+        let sts = *policy_type == PolicyType::Sts;
+        let hosts = match raw {
+            None => {
+                if sts {
+                    self.quirks.push(Quirk::MxHostMissing { policy: index });
+                }
+                return Some(Vec::new());
+            }
+            Some(None) => Vec::new(),
+            Some(Some(Hosts::One(host))) => {
+                self.quirks.push(Quirk::MxHostString { policy: index });
+                vec![host]
+            }
+            Some(Some(Hosts::Many(hosts))) => hosts,
+        };
+        let mut mx_host = Vec::with_capacity(hosts.len());
+        for host in &hosts {
+            let host = self.vet(host)?.trim();
+            if !host.is_empty() {
+                mx_host.push(host.to_owned());
+            }
+        }
+        if mx_host.is_empty() && sts {
+            self.quirks.push(Quirk::MxHostEmpty { policy: index });
+        }
+        Some(mx_host)
     }
 
     fn failure_detail(&self, raw: RawDetail<'_>) -> Option<FailureDetail> {
