@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         // The fast path records only the common structural quirks; it leaves others to
         // the tolerant parser.
         assert!(
-            strict.quirks.iter().all(|q| FAST_PATH_QUIRKS.contains(&q.code())),
+            strict
+                .quirks
+                .iter()
+                .all(|q| FAST_PATH_QUIRKS.contains(&q.code())),
             "the fast path recorded {:?}",
             strict.quirks
         );

@@ -68,7 +68,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Hosts<'a> {
     }
 }
 
-/// Takes a string or an array without buffering, as `#[serde(untagged)]` would.
+/// Takes a string or an array as it comes, where `#[serde(untagged)]` would first buffer
+/// the value.
 struct HostsVisitor<'a>(PhantomData<Hosts<'a>>);
 
 impl<'de: 'a, 'a> Visitor<'de> for HostsVisitor<'a> {
