@@ -1,5 +1,6 @@
 //! Parse-only throughput of `tlsrpt_report::parse` on the synthetic corpus (the seed and
-//! domains of `bench/ingest.sh`), in reports/s and MB/s:
+//! domains of `bench/ingest.sh`), in reports/s and MB/s, on the generated mix and on its
+//! quirk-free reports alone:
 //! `cargo bench -p tlsrpt-bench --bench parse`.
 
 use divan::Bencher;
@@ -18,10 +19,26 @@ fn reports(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// One sample parses 1,000 reports.
+/// One sample parses 1,000 reports, about half of them with quirks (as the corpus
+/// generator gives each reporter its own).
 #[divan::bench]
 fn parse(bencher: Bencher) {
-    let reports = reports(1000);
+    parse_all(bencher, reports(1000));
+}
+
+/// One sample parses the first 1,000 reports that have no quirk at all, as most real ones.
+#[divan::bench]
+fn parse_clean(bencher: Bencher) {
+    let limits = tlsrpt_report::Limits::default();
+    let clean = reports(3000)
+        .into_iter()
+        .filter(|json| tlsrpt_report::parse(json, &limits).is_ok_and(|r| r.quirks.is_empty()))
+        .take(1000)
+        .collect();
+    parse_all(bencher, clean);
+}
+
+fn parse_all(bencher: Bencher, reports: Vec<Vec<u8>>) {
     let bytes: usize = reports.iter().map(Vec::len).sum();
     let limits = tlsrpt_report::Limits::default();
     bencher

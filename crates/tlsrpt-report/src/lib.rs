@@ -16,11 +16,16 @@
 mod model;
 mod parse;
 mod quirk;
+mod strict;
 mod timestamp;
 
 pub use model::{
     DateRange, FailureDetail, Policy, PolicyResult, PolicyType, Report, ResultClass, ResultType,
     Summary,
 };
+#[doc(hidden)]
+pub use parse::parse_tolerant;
 pub use parse::{Limits, RejectReason, parse};
 pub use quirk::Quirk;
+#[doc(hidden)]
+pub use strict::parse_strict;

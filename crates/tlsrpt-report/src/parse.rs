@@ -9,6 +9,7 @@ use crate::Quirk;
 use crate::model::{
     DateRange, FailureDetail, Policy, PolicyResult, PolicyType, Report, ResultType, Summary,
 };
+use crate::strict::parse_strict;
 use crate::timestamp::{self, Zone};
 
 /// Bounds that keep parsing cheap whatever the input.
@@ -90,12 +91,22 @@ pub enum RejectReason {
 }
 
 /// Parses one report from JSON bytes (optionally preceded by a UTF-8 BOM).
+///
+/// A report without any quirk, or with only the common structural ones (see
+/// [`parse_strict`]), is read by the strict fast path; everything else, and every error,
+/// comes from the tolerant parser.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
     if bytes.len() > limits.max_bytes {
-        return Err(RejectReason::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(too_large(bytes, limits));
+    }
+    parse_strict(bytes, limits).map_or_else(|| parse_tolerant(bytes, limits), Ok)
+}
+
+/// The tolerant parser alone: what [`parse`] returns, without the fast path.
+#[doc(hidden)]
+pub fn parse_tolerant(bytes: &[u8], limits: &Limits) -> Result<Report, RejectReason> {
+    if bytes.len() > limits.max_bytes {
+        return Err(too_large(bytes, limits));
     }
     let mut quirks = Vec::new();
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -218,6 +229,13 @@ impl NulFound {
             first,
             strings: self.strings,
         })
+    }
+}
+
+fn too_large(bytes: &[u8], limits: &Limits) -> RejectReason {
+    RejectReason::TooLarge {
+        size: bytes.len(),
+        limit: limits.max_bytes,
     }
 }
 
@@ -521,16 +539,15 @@ impl Parser<'_> {
         };
         if *policy_type == PolicyType::Tlsa
             && let [only] = lines.as_slice()
-            && only.trim_start().starts_with('[')
-            && let Ok(records) = serde_json::from_str::<Vec<String>>(only.trim())
+            && let Some(records) = tlsa_json_array(only)
         {
             self.quirks
                 .push(Quirk::TlsaPolicyStringJsonArray { policy: index });
-            return records.iter().map(|r| r.trim().to_owned()).collect();
+            return records;
         }
         let trimmed: Vec<String> = lines
             .iter()
-            .map(|l| l.trim_end_matches([' ', '\t', '\r', '\n']).to_owned())
+            .map(|l| trim_policy_line(l).to_owned())
             .collect();
         if trimmed.iter().zip(&lines).any(|(t, l)| t.len() != l.len()) {
             self.quirks
@@ -757,10 +774,25 @@ impl Parser<'_> {
     }
 }
 
+/// The records of a `tlsa` policy line that holds a JSON array of them (Microsoft), each
+/// trimmed; `None` when the line is not such an array.
+pub(crate) fn tlsa_json_array(line: &str) -> Option<Vec<String>> {
+    if !line.trim_start().starts_with('[') {
+        return None;
+    }
+    let records = serde_json::from_str::<Vec<String>>(line.trim()).ok()?;
+    Some(records.iter().map(|r| r.trim().to_owned()).collect())
+}
+
+/// A policy line without the trailing spaces, tabs, CR and LF some reporters leave.
+pub(crate) fn trim_policy_line(line: &str) -> &str {
+    line.trim_end_matches([' ', '\t', '\r', '\n'])
+}
+
 /// A domain in the form reports are grouped by: trimmed, lower-case, no trailing dot.
 /// Lower-cases, trims and drops the root dot; an internationalised name is turned into
 /// its A-label (`xn--…`) form, so that a homograph never looks like the domain it mimics.
-fn normalise_domain(domain: &str) -> Result<String, String> {
+pub(crate) fn normalise_domain(domain: &str) -> Result<String, String> {
     let domain = domain.trim().trim_end_matches('.');
     if domain.is_ascii() {
         return Ok(domain.to_ascii_lowercase());

@@ -1,11 +1,13 @@
 //! Integration tests of the RFC 8460 §4 report parser: one test per real-world quirk on a
-//! hand-written fixture, the rejections with their exact reasons, and never-panic properties.
+//! hand-written fixture, the rejections with their exact reasons, never-panic properties, and
+//! the strict fast path held to the tolerant parser's results.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod hostile;
 mod props;
 mod quirks;
 mod reject;
+mod strict;
 
 use chrono::{DateTime, Utc};
 use tlsrpt_report::{Limits, Report, parse};

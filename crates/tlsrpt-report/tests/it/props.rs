@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use tlsrpt_report::{Limits, Quirk, parse};
 
 /// Every key RFC 8460 and the known deviations use, plus a stranger.
-const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "organization-name",
     "date-range",
     "start-datetime",
@@ -60,7 +60,7 @@ const TEXTS: &[&str] = &[
     "EXAMPLE.ORG.",
 ];
 
-fn json_value() -> impl Strategy<Value = Value> {
+pub(crate) fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -87,7 +87,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Put this value where the chosen value was.
     Replace(Value),
     /// Remove the chosen value from its object or array.
@@ -96,7 +96,7 @@ enum Mutation {
     Insert(&'static str, Value),
 }
 
-fn mutation() -> impl Strategy<Value = (Index, Mutation)> {
+pub(crate) fn mutation() -> impl Strategy<Value = (Index, Mutation)> {
     let m = prop_oneof![
         json_value().prop_map(Mutation::Replace),
         Just(Mutation::Remove),
@@ -132,7 +132,7 @@ fn pointers(v: &Value, here: String, out: &mut Vec<String>) {
     out.push(here);
 }
 
-fn apply(doc: &mut Value, at: &Index, mutation: Mutation) {
+pub(crate) fn apply(doc: &mut Value, at: &Index, mutation: Mutation) {
     let mut all = Vec::new();
     pointers(doc, String::new(), &mut all);
     let pointer = at.get(&all).clone();
