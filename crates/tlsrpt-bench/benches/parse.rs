@@ -26,7 +26,7 @@ fn parse(bencher: Bencher) {
     parse_all(bencher, reports(1000));
 }
 
-/// One sample parses the first 1,000 reports that have no quirk at all, as most real ones.
+/// One sample parses the first 1,000 generated reports that have no quirk at all.
 #[divan::bench]
 fn parse_clean(bencher: Bencher) {
     let limits = tlsrpt_report::Limits::default();

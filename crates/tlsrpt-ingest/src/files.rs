@@ -155,8 +155,9 @@ fn open_dir(path: &Path, in_maildir: bool) -> std::io::Result<OpenDir> {
             children.push((path, kind));
         }
     }
-    // Siblings share their parent, so comparing names orders them as comparing paths.
-    children.sort_unstable_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    // Siblings share their parent's path, so their whole paths compare as their names
+    // do (byte by byte), without splitting every path into components.
+    children.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
     Ok(OpenDir {
         children: children.into_iter(),
         in_maildir: maildir || in_maildir,
