@@ -1,6 +1,7 @@
-//! The file ingest pipeline: one thread reads, unpacks, parses and compresses inputs;
-//! the async side writes them in batches, one transaction each, and tallies outcomes.
-//! The channel between them is bounded, so memory stays flat on any corpus size.
+//! The file ingest pipeline: one thread walks the paths and reads, unpacks, parses and
+//! compresses inputs; the async side writes them in batches, one transaction each, all on
+//! one connection, and tallies outcomes. The walk is lazy and the channel between them is
+//! bounded, so memory stays flat on any corpus size.
 
 use std::path::PathBuf;
 use std::thread;
