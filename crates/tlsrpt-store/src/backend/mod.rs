@@ -11,7 +11,9 @@
 //!   right instance with `on_backend!`, one `match` on the pool.
 //! - The SQL is written to mean the same on both: `$n` placeholders, `ON CONFLICT … DO
 //!   NOTHING RETURNING`, row values `IN (VALUES …)`, sums cast to `BIGINT` (PostgreSQL's
-//!   `SUM(bigint)` is `NUMERIC`), and no ordering left to a collation.
+//!   `SUM(bigint)` is `NUMERIC`), and no ordering left to a collation. The bulk
+//!   multi-row statements (`rows.rs`) are the exception: they are generated, with `?`
+//!   placeholders on SQLite, which would look up the name of each of thousands of `$n`.
 //!
 //! `sqlx::Any` is not used: its `QueryBuilder` writes `?` placeholders, which PostgreSQL
 //! rejects, and it would hide the type differences that the tests check on both backends.
