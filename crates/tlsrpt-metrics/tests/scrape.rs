@@ -14,11 +14,9 @@ use tlsrpt_testkit::{Backend, on_both_backends};
 
 async fn open(backend: Backend) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match backend {
-        Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
-        Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-    };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(&backend.fresh_database_url(dir.path()))
+        .await
+        .unwrap();
     (dir, store)
 }
 

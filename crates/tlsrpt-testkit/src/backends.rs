@@ -10,6 +10,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The URL of a fresh, empty database: the file `tlsrpt.db` in `dir` (which the test
+    /// keeps until it is done), or a new database on the test binary's PostgreSQL.
+    pub fn fresh_database_url(self, dir: &std::path::Path) -> String {
+        match self {
+            Self::Sqlite => dir.join("tlsrpt.db").display().to_string(),
+            Self::Postgres => crate::postgres::fresh_database_url(),
+        }
+    }
+}
+
 /// Generates, for each named `fn NAME(backend: Backend)`, a module `NAME` with the tests
 /// `sqlite` and `postgres` that run it on each backend. `async:` before the names does the
 /// same for `async fn`s, as tokio tests; `async multi_thread:` on a two-worker runtime.

@@ -27,11 +27,9 @@ impl Demo {
 
     pub async fn with_access(backend: Backend, access: Access) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend {
-            Backend::Sqlite => dir.path().join("demo.db").display().to_string(),
-            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-        };
-        let store = Store::open(&url).await.unwrap();
+        let store = Store::open(&backend.fresh_database_url(dir.path()))
+            .await
+            .unwrap();
         demo::load(&store, chrono::Utc::now()).await.unwrap();
         let dashboard = Dashboard::new(store.clone(), None, Thresholds::default(), Trust::Trusted);
         let app = tlsrpt_dashboard::router(dashboard, access);

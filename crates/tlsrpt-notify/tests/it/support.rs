@@ -24,11 +24,9 @@ pub struct TempStore {
 impl TempStore {
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend {
-            Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
-            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-        };
-        let store = Store::open(&url).await.unwrap();
+        let store = Store::open(&backend.fresh_database_url(dir.path()))
+            .await
+            .unwrap();
         Self { _dir: dir, store }
     }
 }

@@ -25,10 +25,7 @@ pub struct TempStore {
 impl TempStore {
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend {
-            Backend::Sqlite => path_in(&dir).display().to_string(),
-            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-        };
+        let url = backend.fresh_database_url(dir.path());
         let store = Store::open(&url).await.unwrap();
         Self {
             _dir: dir,

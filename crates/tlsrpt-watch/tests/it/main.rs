@@ -18,10 +18,7 @@ pub(crate) use tlsrpt_testkit::on_both_backends;
 /// A store on a fresh database; the directory holds the SQLite file until dropped.
 pub async fn store(backend: Backend) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match backend {
-        Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
-        Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-    };
+    let url = backend.fresh_database_url(dir.path());
     (Store::open(&url).await.unwrap(), dir)
 }
 

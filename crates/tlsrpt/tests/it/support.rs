@@ -84,10 +84,7 @@ impl Sandbox {
     /// A sandbox on `backend`.
     pub fn on(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let database_url = match backend {
-            Backend::Sqlite => dir.path().join("tlsrpt.db").display().to_string(),
-            Backend::Postgres => tlsrpt_testkit::postgres::fresh_database_url(),
-        };
+        let database_url = backend.fresh_database_url(dir.path());
         Self { dir, database_url }
     }
 
