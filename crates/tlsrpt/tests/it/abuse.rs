@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::https::{self, spawn_listening};
-use crate::support::{Backend, Sandbox, on_both_backends, simple_report};
+use crate::support::{Backend, Reply, Sandbox, on_both_backends, simple_report};
 
 on_both_backends!(async: rate_limits_per_address_refuse_with_429_and_store_nothing,);
 
@@ -37,38 +37,6 @@ fn start_plain(sandbox: &Sandbox, extra: &[&str]) -> Plain {
         .args(extra);
     let (child, port) = spawn_listening(command);
     Plain { child, port }
-}
-
-/// A response as read off the wire.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn parse(bytes: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("no status line in {text:?}"));
-        Self {
-            status,
-            head: head.to_owned(),
-            body: body.to_owned(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
 }
 
 /// A TCP connection to the server's port from the loopback address `from` (any of

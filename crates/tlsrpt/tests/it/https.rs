@@ -8,7 +8,7 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Sandbox, drain, gzip, simple_report, spawn_until};
+use crate::support::{Reply, Sandbox, drain, gzip, simple_report, spawn_until};
 
 pub(crate) struct Server {
     child: Child,
@@ -103,17 +103,8 @@ async fn post(server: &Server, content_type: &str, body: &[u8]) -> (u16, String)
     tls.write_all(body).await.unwrap();
     let mut response = Vec::new();
     let _ = tls.read_to_end(&mut response).await;
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let reply = Reply::parse(&response);
+    (reply.status, reply.body)
 }
 
 #[tokio::test]

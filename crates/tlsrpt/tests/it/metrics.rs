@@ -18,7 +18,7 @@ use tlsrpt_corpus::{Corpus, Format};
 use tlsrpt_imap::TlsMode;
 use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 
-use crate::support::{Backend, Sandbox, on_both_backends, policy, report};
+use crate::support::{Backend, Reply, Sandbox, on_both_backends, policy, report};
 
 const DASHBOARD_TOKEN: &str = "metrics-scrape-token";
 const B_TOKEN: &str = "b-example-token-0123456789";
@@ -97,17 +97,8 @@ fn http(address: &str, request: &str, body: &[u8]) -> (u16, String) {
     stream.write_all(body).unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let reply = Reply::parse(&response);
+    (reply.status, reply.body)
 }
 
 fn post_report(address: &str, token: &str, content_type: &str, body: &[u8]) -> u16 {
