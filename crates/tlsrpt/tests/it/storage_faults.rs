@@ -267,32 +267,15 @@ async fn a_read_only_sqlite_database_is_refused_with_a_clear_error() {
 
     let mut command = sandbox.command();
     command.args(["ingest", "--json"]).arg(&input);
-    let ingest = crate::support::run(command);
-    eprintln!(
-        "read-only, ingest: exit {}: {}",
-        ingest.code,
-        ingest.stderr()
+    refused(
+        "read-only, ingest",
+        command,
+        &[&db, "Read-only file system"],
     );
-    assert_eq!(ingest.code, 1);
-    assert!(ingest.stderr().contains(&db), "{}", ingest.stderr());
-    assert!(
-        ingest.stderr().contains("Read-only file system"),
-        "{}",
-        ingest.stderr()
-    );
-
-    let sync = crate::support::run(sync_read_only);
-    eprintln!(
-        "read-only, IMAP sync: exit {}: {}",
-        sync.code,
-        sync.stderr()
-    );
-    assert_eq!(sync.code, 1);
-    assert!(sync.stderr().contains(&db), "{}", sync.stderr());
-    assert!(
-        sync.stderr().contains("Read-only file system"),
-        "{}",
-        sync.stderr()
+    refused(
+        "read-only, IMAP sync",
+        sync_read_only,
+        &[&db, "Read-only file system"],
     );
     assert_eq!(dovecot.messages("INBOX").await.len(), mails.len());
 
@@ -305,6 +288,17 @@ async fn a_read_only_sqlite_database_is_refused_with_a_clear_error() {
     assert_eq!(sync.code, 0, "{}", sync.stderr());
     assert!(dovecot.messages("INBOX").await.is_empty());
     assert_eq!(db_check(&sandbox).reports, 25);
+}
+
+/// Runs `command`, which must fail with exit code 1 and say each of `said` (the database,
+/// the cause) on stderr; what it said is printed under `label` for the test log.
+fn refused(label: &str, command: Command, said: &[&str]) {
+    let run = crate::support::run(command);
+    eprintln!("{label}: exit {}: {}", run.code, run.stderr());
+    assert_eq!(run.code, 1, "{label}");
+    for text in said {
+        assert!(run.stderr().contains(text), "{label}: {}", run.stderr());
+    }
 }
 
 /// Runs `sql` on the maintenance database of the sandbox's PostgreSQL server.
@@ -371,37 +365,17 @@ async fn a_read_only_postgres_database_is_refused_with_a_clear_error() {
 
     let mut command = sandbox.command();
     command.args(["ingest", "--json"]).arg(&input);
-    let ingest = crate::support::run(command);
-    eprintln!(
-        "read-only PostgreSQL, ingest: exit {}: {}",
-        ingest.code,
-        ingest.stderr()
+    let url = sandbox.database_url();
+    let database = url.rsplit('/').next().unwrap();
+    refused(
+        "read-only PostgreSQL, ingest",
+        command,
+        &[database, "read-only transaction"],
     );
-    assert_eq!(ingest.code, 1);
-    let database = sandbox
-        .database_url()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(ingest.stderr().contains(&database), "{}", ingest.stderr());
-    assert!(
-        ingest.stderr().contains("read-only transaction"),
-        "{}",
-        ingest.stderr()
-    );
-
-    let sync = crate::support::run(imap_command(&sandbox, &dovecot, "imap sync"));
-    eprintln!(
-        "read-only PostgreSQL, IMAP sync: exit {}: {}",
-        sync.code,
-        sync.stderr()
-    );
-    assert_eq!(sync.code, 1);
-    assert!(
-        sync.stderr().contains("read-only transaction"),
-        "{}",
-        sync.stderr()
+    refused(
+        "read-only PostgreSQL, IMAP sync",
+        imap_command(&sandbox, &dovecot, "imap sync"),
+        &["read-only transaction"],
     );
     assert_eq!(dovecot.messages("INBOX").await.len(), mails.len());
 
