@@ -1,9 +1,10 @@
 //! The file ingest pipeline: one thread walks the paths and reads, unpacks, parses and
 //! compresses inputs; the async side writes them in batches, one transaction each, all on
-//! one connection, and tallies outcomes. The walk is lazy and the channel between them is
-//! bounded, so memory stays flat on any corpus size.
+//! one connection, and tallies outcomes. The walk is lazy, and what is held between them
+//! is bounded in count and in bytes, so memory stays flat on any corpus, of any sizes.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use serde::Serialize;
 use tlsrpt_ingest::files;
 use tlsrpt_store::{Auth, BatchWriter, Candidate, NewInput, Outcome, Store};
 
+use crate::budget::{Budget, weight};
 use crate::records::to_new_inputs;
 use tokio::sync::mpsc;
 
@@ -39,6 +41,9 @@ impl Summary {
 pub struct Settings {
     pub limits: tlsrpt_ingest::Limits,
     pub batch_size: usize,
+    /// About the most bytes of inputs held in memory at once, read but not committed; a
+    /// batch is committed early once it holds half of them.
+    pub held_bytes: usize,
     /// Count the files before reading them, for [`Progress::planned`]: one more walk of
     /// the directories (names only, no file is opened).
     pub count_files: bool,
@@ -57,6 +62,8 @@ pub trait Progress {
 /// What the reader thread sends: the records of one input, and whether they finish a file.
 struct Message {
     inputs: Vec<NewInput>,
+    /// The inputs' [`weight`], taken from the budget.
+    bytes: usize,
     file_done: bool,
 }
 
@@ -73,22 +80,31 @@ pub async fn ingest_paths(
     }
     // Room for two batches, so that reading goes on while a batch is written.
     let (sender, mut receiver) = mpsc::channel::<Message>(settings.batch_size);
+    let budget = Arc::new(Budget::new(settings.held_bytes));
+    // However this function ends, a reader waiting for room must not wait for ever.
+    let _closing = Closing(budget.clone());
     let limits = settings.limits;
-    let reader = thread::Builder::new()
-        .name("tlsrpt-reader".into())
-        .spawn(move || read_all(paths, &limits, &sender))
-        .context("cannot start the reader thread")?;
+    let reader = {
+        let budget = budget.clone();
+        thread::Builder::new()
+            .name("tlsrpt-reader".into())
+            .spawn(move || read_all(paths, &limits, &Sender { sender, budget }))
+            .context("cannot start the reader thread")?
+    };
 
     let mut summary = Summary::default();
     let mut writer = store.batch_writer();
     let mut batch = Vec::with_capacity(settings.batch_size);
+    let mut held = 0;
     while let Some(message) = receiver.recv().await {
         batch.extend(message.inputs);
+        held += message.bytes;
         if message.file_done {
             progress.file_done();
         }
-        if batch.len() >= settings.batch_size {
+        if batch.len() >= settings.batch_size || held >= budget.flush_at() {
             write(&mut writer, &mut batch, &mut summary, progress).await?;
+            budget.give_back(std::mem::take(&mut held));
         }
     }
     write(&mut writer, &mut batch, &mut summary, progress).await?;
@@ -97,6 +113,38 @@ pub async fn ingest_paths(
         anyhow::bail!("the reader thread panicked");
     }
     Ok(summary)
+}
+
+/// Closes the budget when dropped.
+struct Closing(Arc<Budget>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The reader's end: the channel, and the budget that bounds the bytes sent into it.
+struct Sender {
+    sender: mpsc::Sender<Message>,
+    budget: Arc<Budget>,
+}
+
+impl Sender {
+    /// Sends the records of one input once there is room for their bytes; false when the
+    /// writer has stopped.
+    fn send(&self, inputs: Vec<NewInput>, file_done: bool) -> bool {
+        let bytes = inputs.iter().map(weight).sum();
+        self.budget.take(bytes)
+            && self
+                .sender
+                .blocking_send(Message {
+                    inputs,
+                    bytes,
+                    file_done,
+                })
+                .is_ok()
+    }
 }
 
 async fn write(
@@ -120,7 +168,7 @@ async fn write(
 }
 
 /// Walks `paths` and reads every file found, sending the records of each input.
-fn read_all(paths: Vec<PathBuf>, limits: &tlsrpt_ingest::Limits, sender: &mpsc::Sender<Message>) {
+fn read_all(paths: Vec<PathBuf>, limits: &tlsrpt_ingest::Limits, sender: &Sender) {
     let now = chrono::Utc::now().timestamp();
     for found in files::walk(paths) {
         let entry = match found {
@@ -137,11 +185,7 @@ fn read_all(paths: Vec<PathBuf>, limits: &tlsrpt_ingest::Limits, sender: &mpsc::
                         raw: None,
                     },
                 };
-                let message = Message {
-                    inputs: vec![input],
-                    file_done: false,
-                };
-                if sender.blocking_send(message).is_err() {
+                if !sender.send(vec![input], false) {
                     return;
                 }
                 continue;
@@ -152,19 +196,10 @@ fn read_all(paths: Vec<PathBuf>, limits: &tlsrpt_ingest::Limits, sender: &mpsc::
         let mut open = true;
         files::read(&entry, limits, &mut |input| {
             if let Some(inputs) = pending.replace(to_new_inputs(input, now, Auth::Operator)) {
-                open &= sender
-                    .blocking_send(Message {
-                        inputs,
-                        file_done: false,
-                    })
-                    .is_ok();
+                open = open && sender.send(inputs, false);
             }
         });
-        let message = Message {
-            inputs: pending.unwrap_or_default(),
-            file_done: true,
-        };
-        if !open || sender.blocking_send(message).is_err() {
+        if !open || !sender.send(pending.unwrap_or_default(), true) {
             return;
         }
     }

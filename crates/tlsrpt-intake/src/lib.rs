@@ -1,6 +1,7 @@
 //! Intake: from unpacked inputs to stored records. Every source (files, the IMAP
 //! mailbox, HTTPS POSTs) builds its records here, so that all of them are stored alike.
 
+mod budget;
 mod files;
 mod records;
 

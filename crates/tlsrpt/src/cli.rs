@@ -108,9 +108,15 @@ pub struct IngestArgs {
     #[arg(long, env = "TLSRPT_MAX_DECOMPRESSED_SIZE", default_value = "20MiB", value_parser = parse_size, value_name = "SIZE")]
     pub max_decompressed_size: usize,
 
-    /// Inputs written per database transaction.
+    /// Inputs written per database transaction (fewer when they hold half of
+    /// --max-held-size).
     #[arg(long, env = "TLSRPT_BATCH_SIZE", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
+
+    /// Most bytes of inputs read but not yet committed to hold in memory, e.g. 128MiB;
+    /// a batch is committed early once it holds half of that.
+    #[arg(long, env = "TLSRPT_MAX_HELD_SIZE", default_value = "128MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_held_size: usize,
 
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long, env = "TLSRPT_NO_PROGRESS")]

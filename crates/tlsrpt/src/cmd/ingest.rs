@@ -23,6 +23,7 @@ pub async fn run(store: &Store, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         limits,
         batch_size: args.batch_size as usize,
+        held_bytes: args.max_held_size,
         count_files: show_bar,
     };
     let mut progress = Bar {

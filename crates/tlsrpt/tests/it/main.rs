@@ -14,6 +14,7 @@ mod dashboard;
 mod database;
 mod duplicates;
 mod forged;
+mod held_memory;
 mod help;
 mod https;
 mod imap;
