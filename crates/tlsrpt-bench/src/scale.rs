@@ -1,5 +1,5 @@
 //! `scale`: builds a large dataset (by default 1,000,000 reports for 1,000 domains over
-//! 400 days) through the real write path, `Store::write_batch`, on SQLite or on a
+//! 400 days) through the real write path, `Store::batch_writer`, on SQLite or on a
 //! throwaway PostgreSQL, then times the hot queries: the 30-day stats of one domain and
 //! the portfolio overview of every domain, with the advisor's per-domain queries for
 //! reference, and the alert rules' `evaluate_all` over every domain. Prints ingest
@@ -44,7 +44,7 @@ pub struct ScaleArgs {
     #[arg(long, default_value_t = 50)]
     runs: usize,
     /// Reports per write transaction (the CLI's default batch size).
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = 8192)]
     batch: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -233,13 +233,14 @@ async fn ingest(store: &Store, corpus: &mut Corpus, args: &ScaleArgs) -> anyhow:
     let mut writing = Duration::ZERO;
     let mut stored = 0;
     let mut next_progress = 100_000;
+    let mut writer = store.batch_writer();
     while stored < args.reports {
         let size = args.batch.min(args.reports - stored);
         let batch = (0..size)
             .map(|_| input(corpus))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let write_started = Instant::now();
-        let outcomes = store.write_batch(&batch).await?;
+        let outcomes = writer.write_batch(&batch).await?;
         writing += write_started.elapsed();
         let new = outcomes.iter().filter(|o| **o == Outcome::Stored).count();
         ensure!(

@@ -184,6 +184,13 @@ impl Store {
     /// connection. Taking one from the pool for each batch spreads the batches over
     /// several connections, and on SQLite each connection then keeps its own page cache
     /// of the same file and drops it whenever another one has written.
+    ///
+    /// On SQLite that connection also checkpoints the write-ahead log less often (at
+    /// 16,384 pages instead of SQLite's 1,000). Each batch dirties pages all
+    /// over the indexes keyed by domain and reporter, and a checkpoint after each commit
+    /// wrote those pages to the database file again every time: at 300,000 reports, 8.8 GB
+    /// written for a 450 MB database. The connection is closed when the writer is dropped,
+    /// so the setting never reaches other users of the pool.
     pub fn batch_writer(&self) -> BatchWriter<'_> {
         BatchWriter {
             store: self,
@@ -191,6 +198,10 @@ impl Store {
         }
     }
 }
+
+/// A bulk writer's SQLite connection checkpoints the write-ahead log at 64 MiB of 4 KiB
+/// pages. See [`Store::batch_writer`].
+const BULK_WAL_PRAGMA: &str = "PRAGMA wal_autocheckpoint = 16384";
 
 /// Writes batches on one connection, kept between them; see [`Store::batch_writer`].
 #[derive(Debug)]
@@ -212,9 +223,17 @@ impl BatchWriter<'_> {
         let held = match self.held.take() {
             Some(held) => held,
             None => match &self.store.pool {
-                Backend::Sqlite(pool) => HeldConnection::Sqlite(
-                    pool.acquire().await.doing("connecting to the database")?,
-                ),
+                Backend::Sqlite(pool) => {
+                    let mut connection =
+                        pool.acquire().await.doing("connecting to the database")?;
+                    // Closed when dropped, never back to the pool with its bulk setting.
+                    connection.close_on_drop();
+                    sqlx::raw_sql(BULK_WAL_PRAGMA)
+                        .execute(&mut *connection)
+                        .await
+                        .doing("setting up a bulk writer")?;
+                    HeldConnection::Sqlite(connection)
+                }
                 Backend::Postgres(pool) => HeldConnection::Postgres(
                     pool.acquire().await.doing("connecting to the database")?,
                 ),

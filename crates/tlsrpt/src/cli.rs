@@ -110,7 +110,7 @@ pub struct IngestArgs {
 
     /// Inputs written per database transaction (fewer when they hold half of
     /// --max-held-size).
-    #[arg(long, env = "TLSRPT_BATCH_SIZE", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "TLSRPT_BATCH_SIZE", default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
 
     /// Most bytes of inputs read but not yet committed to hold in memory, e.g. 128MiB;

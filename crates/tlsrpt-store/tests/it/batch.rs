@@ -251,6 +251,60 @@ async fn stop_failing(db: &TempStore, backend: Backend) {
     .await;
 }
 
+/// `count` rejected inputs of one MiB each that gzip cannot shrink: about 256 pages each.
+fn incompressible_rejections(count: u64, name: &str) -> Vec<NewInput> {
+    (0..count)
+        .map(|i| {
+            let mut state = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let bytes: Vec<u8> = (0..1 << 17)
+                .flat_map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state.to_le_bytes()
+                })
+                .collect();
+            rejected(&bytes, &format!("{name}-{i}"), "not valid JSON", 1)
+        })
+        .collect()
+}
+
+/// A bulk writer's connection checkpoints the write-ahead log late, so that each commit
+/// does not copy the pages it touched into the database file once more; the pool's
+/// connections keep SQLite's default (1,000 pages).
+#[tokio::test]
+async fn a_batch_writer_checkpoints_late_and_the_pool_does_not() {
+    let db = TempStore::new(Backend::Sqlite).await;
+    let file_size = || std::fs::metadata(&db.url).unwrap().len();
+    const MIB: u64 = 1 << 20;
+    let before = file_size();
+
+    let mut writer = db.store.batch_writer();
+    let outcomes = writer
+        .write_batch(&incompressible_rejections(8, "bulk"))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [Outcome::Rejected; 8]);
+    assert!(
+        file_size() < before + MIB,
+        "8 MiB committed by the bulk writer stay in the log: {} bytes",
+        file_size()
+    );
+    drop(writer);
+
+    let outcomes = db
+        .store
+        .write_batch(&incompressible_rejections(8, "pooled"))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [Outcome::Rejected; 8]);
+    assert!(
+        file_size() > before + 16 * MIB,
+        "a pooled commit over 1,000 log pages checkpoints both batches: {} bytes",
+        file_size()
+    );
+}
+
 async fn a_batch_writer_goes_on_after_a_failed_batch(backend: Backend) {
     let db = TempStore::new(backend).await;
     let mut writer = db.store.batch_writer();
