@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side by side with parsedmarc (PyPI, in the virtualenv bench/.venv, created on first use):
 # the same FILES synthetic .json.gz reports parsed by parsedmarc's Python API
-# (parse_report_file, offline; its fastest path, see bench/README.md) and ingested by
-# `tlsrpt ingest` into a fresh SQLite database, RUNS times; medians, then the ratio. Then the
+# (parse_report_file, offline; its fastest path, see bench/README.md; and parse-to-JSON,
+# with json.dumps of each report timed apart) and ingested by `tlsrpt ingest` into a fresh
+# SQLite database, RUNS times; medians, then the ratios. tlsrpt's parse-only rate on the
+# same files (`tlsrpt-bench parse-files`) gives the parse-only ratio. Then the
 # totals (sessions, failures by result type) of both tools are compared on that set and on
 # the real reports in ../shared/corpus/tlsrpt-real, and every difference is listed.
 #   bench/parsedmarc.sh [FILES] [RUNS]        (defaults: 20000 3)
@@ -27,6 +29,7 @@ fi
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 build -p tlsrpt -p tlsrpt-corpus
+build -p tlsrpt-bench
 mkdir -p "$work"
 
 if [ ! -d "$corpus" ]; then
@@ -47,7 +50,7 @@ ingest() {
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-ours=(); ours_rss=(); theirs=(); theirs_rss=(); cli=()
+ours=(); ours_rss=(); theirs=(); theirs_json=(); theirs_rss=(); cli=()
 db="$work/parsedmarc-bench.db"
 for run in $(seq 1 "$runs"); do
     read -r seconds rss < <(ingest "$corpus" "$db")
@@ -56,11 +59,12 @@ for run in $(seq 1 "$runs"); do
     ours+=("$(awk -v n="$files" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')"); ours_rss+=("$rss")
 
     "$venv/bin/python" "$helper" api "$corpus" > "$work/parsedmarc-api.json" 2> "$work/parsedmarc.log"
-    read -r seconds rss errors < <("$venv/bin/python" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["seconds"], r["peak_rss_mb"], len(r["errors"]))' "$work/parsedmarc-api.json")
+    read -r seconds to_json rss errors < <("$venv/bin/python" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["seconds"], r["to_json_seconds"], r["peak_rss_mb"], len(r["errors"]))' "$work/parsedmarc-api.json")
     [ "$errors" = 0 ] || { echo "parsedmarc rejected $errors files" >&2; exit 1; }
     theirs+=("$(awk -v n="$files" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')"); theirs_rss+=("$rss")
+    theirs_json+=("$(awk -v n="$files" -v s="$seconds" -v j="$to_json" 'BEGIN { printf "%.0f", n / (s + j) }')")
 
-    line="run $run: tlsrpt ingest ${ours[-1]} reports/s (${ours_rss[-1]} MB), parsedmarc API ${theirs[-1]} reports/s (${theirs_rss[-1]} MB)"
+    line="run $run: tlsrpt ingest ${ours[-1]} reports/s (${ours_rss[-1]} MB), parsedmarc API ${theirs[-1]} reports/s (${theirs_rss[-1]} MB), to JSON ${theirs_json[-1]} reports/s"
     if [ "${CLI:-0}" = 1 ]; then
         rm -rf "$work/parsedmarc-out"
         start=$(date +%s.%N)
@@ -72,9 +76,14 @@ for run in $(seq 1 "$runs"); do
     echo "$line"
 done
 
-ours_median=$(median "${ours[@]}"); theirs_median=$(median "${theirs[@]}")
-echo "median over $runs runs of $files .json.gz files: tlsrpt ingest $ours_median reports/s, peak RSS $(median "${ours_rss[@]}") MB; parsedmarc $version API $theirs_median reports/s, peak RSS $(median "${theirs_rss[@]}") MB${cli:+; parsedmarc CLI $(median "${cli[@]}") reports/s}"
-echo "ratio: tlsrpt ingest / parsedmarc API = $(awk -v a="$ours_median" -v b="$theirs_median" 'BEGIN { printf "%.1f", a / b }')x"
+ours_median=$(median "${ours[@]}"); theirs_median=$(median "${theirs[@]}"); json_median=$(median "${theirs_json[@]}")
+"$bin/tlsrpt-bench" parse-files "$corpus" | tee "$work/parse-files.txt"
+parse_only=$(sed -n 's/^parse only, [^:]*: \([0-9]*\) reports\/s.*/\1/p' "$work/parse-files.txt")
+[ -n "$parse_only" ] || { echo "no parse-only figure" >&2; exit 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+echo "median over $runs runs of $files .json.gz files: tlsrpt ingest $ours_median reports/s, peak RSS $(median "${ours_rss[@]}") MB; parsedmarc $version API $theirs_median reports/s (parse to JSON $json_median), peak RSS $(median "${theirs_rss[@]}") MB${cli:+; parsedmarc CLI $(median "${cli[@]}") reports/s}"
+echo "ratio: tlsrpt ingest / parsedmarc API = $(ratio "$ours_median" "$theirs_median")x (parse to JSON: $(ratio "$ours_median" "$json_median")x)"
+echo "parse-only ratio: tlsrpt parse only $parse_only reports/s / parsedmarc API = $(ratio "$parse_only" "$theirs_median")x (parse to JSON: $(ratio "$parse_only" "$json_median")x)"
 
 # Agreement on totals: the synthetic set (from the last run's database), then the real reports.
 agree() {

@@ -7,6 +7,10 @@ use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
 use tlsrpt_corpus::Corpus;
 
+/// The allocator of the `tlsrpt` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

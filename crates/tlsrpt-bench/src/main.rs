@@ -10,6 +10,7 @@
 //!   the 30-day stats and portfolio queries timed (see the `scale` module).
 //! - `profile`: the stages of file ingest beside this machine's raw limits (see the
 //!   `profile` module).
+//! - `parse-files`: parse only, timed on the reports in a folder of `.json.gz` files.
 
 mod profile;
 mod scale;
@@ -25,6 +26,11 @@ use tlsrpt_imap::TlsMode;
 use tlsrpt_store::Store;
 use tlsrpt_testkit::dovecot::{Dovecot, PASSWORD, USER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The allocator of the `tlsrpt` binary, so that the stages timed here in process
+/// allocate as they do there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -64,6 +70,8 @@ enum Bench {
     Scale(scale::ScaleArgs),
     /// Time the stages of file ingest and the raw limits of this machine (no binary needed).
     Profile(profile::ProfileArgs),
+    /// Time parsing alone over the `.json.gz` reports in a folder (no binary needed).
+    ParseFiles(profile::ParseFilesArgs),
 }
 
 #[tokio::main]
@@ -96,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Scale(scale_args) => scale::scale(scale_args).await,
         Bench::Profile(profile_args) => profile::profile(profile_args).await,
+        Bench::ParseFiles(parse_args) => profile::parse_files(parse_args),
     }
 }
 
