@@ -98,15 +98,21 @@ pub struct AccountConfig {
     /// A PEM file of extra CA certificates trusted for the server, besides the built-in
     /// web PKI roots (for a private CA or a self-signed server).
     pub extra_ca_file: Option<PathBuf>,
-    /// How many messages are fetched per `UID FETCH`.
+    /// How many messages are handled per batch: moved or flagged together, with the
+    /// resume point saved after each batch.
     pub batch_size: usize,
+    /// About the most message bytes held at once: each batch's bodies are fetched in
+    /// groups whose sizes (`RFC822.SIZE`) add up to no more than this, and a larger
+    /// message alone. 32 MiB by default.
+    pub fetch_bytes: u64,
     /// The longest wait for the server to answer a connection attempt or a command.
     pub timeout: Duration,
 }
 
 impl AccountConfig {
     /// An account with the defaults: implicit TLS on port 993, `INBOX`, messages moved to
-    /// `TLSRPT/Processed`, rejected ones to `TLSRPT/Rejected`, batches of 100.
+    /// `TLSRPT/Processed`, rejected ones to `TLSRPT/Rejected`, batches of 100 fetched
+    /// 32 MiB at a time.
     pub fn new(host: impl Into<String>, user: impl Into<String>, password: Password) -> Self {
         Self {
             host: host.into(),
@@ -120,6 +126,7 @@ impl AccountConfig {
             rejected_folder: Some("TLSRPT/Rejected".to_owned()),
             extra_ca_file: None,
             batch_size: 100,
+            fetch_bytes: 32 << 20,
             timeout: Duration::from_secs(60),
         }
     }

@@ -1,5 +1,6 @@
-//! One pass over a mailbox: fetch the messages after the resume point in UID batches,
-//! commit each through the [`Sink`], and only then move or flag it.
+//! One pass over a mailbox: fetch the messages after the resume point in UID batches (the
+//! bodies of a batch in groups bounded in bytes), commit each through the [`Sink`], and
+//! only then move or flag it.
 
 use std::collections::BTreeMap;
 
@@ -126,35 +127,38 @@ pub(crate) async fn pass<S: Sink>(
         if stop() {
             break;
         }
-        let fetched = fetch_batch(connection, config, batch).await?;
+        let sizes = fetch_sizes(connection, config, batch).await?;
         let mut handled: Vec<(u32, Disposition)> = Vec::with_capacity(batch.len());
         let mut batch_last = last_uid;
-        for &uid in batch {
-            // A message expunged meanwhile by someone else is simply gone.
-            let Some(message) = fetched.get(&uid).and_then(Fetch::body) else {
-                batch_last = uid;
-                continue;
-            };
-            summary.fetched += 1;
-            match sink.commit(&mailbox_id, uid, message).await {
-                Ok(disposition) => {
-                    match disposition {
-                        Disposition::Stored => summary.stored += 1,
-                        Disposition::Rejected => summary.rejected += 1,
-                        Disposition::NotReport => summary.not_report += 1,
-                    }
-                    handled.push((uid, disposition));
+        'groups: for group in by_size(batch, &sizes, config.fetch_bytes) {
+            let fetched = fetch_bodies(connection, config, group).await?;
+            for &uid in group {
+                // A message expunged meanwhile by someone else is simply gone.
+                let Some(message) = fetched.get(&uid).and_then(Fetch::body) else {
                     batch_last = uid;
-                }
-                Err(error) => {
-                    tracing::warn!(
-                        mailbox = %mailbox_id,
-                        uid,
-                        error = %error,
-                        "commit failed: leaving the message for a later pass"
-                    );
-                    summary.deferred = Some(Deferred { uid, error });
-                    break;
+                    continue;
+                };
+                summary.fetched += 1;
+                match sink.commit(&mailbox_id, uid, message).await {
+                    Ok(disposition) => {
+                        match disposition {
+                            Disposition::Stored => summary.stored += 1,
+                            Disposition::Rejected => summary.rejected += 1,
+                            Disposition::NotReport => summary.not_report += 1,
+                        }
+                        handled.push((uid, disposition));
+                        batch_last = uid;
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            mailbox = %mailbox_id,
+                            uid,
+                            error = %error,
+                            "commit failed: leaving the message for a later pass"
+                        );
+                        summary.deferred = Some(Deferred { uid, error });
+                        break 'groups;
+                    }
                 }
             }
         }
@@ -190,12 +194,59 @@ pub(crate) async fn pass<S: Sink>(
     Ok(summary)
 }
 
-async fn fetch_batch(
+/// The sizes (`RFC822.SIZE`) of the messages of a batch, by UID; a message expunged
+/// meanwhile is missing.
+async fn fetch_sizes(
     connection: &mut Connection,
     config: &AccountConfig,
     batch: &[u32],
-) -> Result<BTreeMap<u32, Fetch>, Error> {
+) -> Result<BTreeMap<u32, u64>, Error> {
     let set = uid_set(batch);
+    within(config, "UID FETCH", async {
+        let fetches: Vec<Fetch> = connection
+            .session
+            .uid_fetch(&set, "(UID RFC822.SIZE)")
+            .await
+            .map_err(imap_error(config, "UID FETCH"))?
+            .try_collect()
+            .await
+            .map_err(imap_error(config, "UID FETCH"))?;
+        Ok(fetches
+            .into_iter()
+            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+            .collect())
+    })
+    .await
+}
+
+/// Cuts `batch` into runs of UIDs whose messages add up to at most `budget` bytes; a
+/// message larger than that makes a run of its own. Unknown sizes count as nothing.
+fn by_size<'b>(batch: &'b [u32], sizes: &BTreeMap<u32, u64>, budget: u64) -> Vec<&'b [u32]> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut held = 0u64;
+    for (i, uid) in batch.iter().enumerate() {
+        let size = sizes.get(uid).copied().unwrap_or(0);
+        if i > start && held.saturating_add(size) > budget {
+            groups.push(&batch[start..i]);
+            start = i;
+            held = 0;
+        }
+        held = held.saturating_add(size);
+    }
+    if start < batch.len() {
+        groups.push(&batch[start..]);
+    }
+    groups
+}
+
+/// The bodies of the messages of `group`, by UID.
+async fn fetch_bodies(
+    connection: &mut Connection,
+    config: &AccountConfig,
+    group: &[u32],
+) -> Result<BTreeMap<u32, Fetch>, Error> {
+    let set = uid_set(group);
     within(config, "UID FETCH", async {
         let fetches: Vec<Fetch> = connection
             .session
@@ -414,7 +465,30 @@ fn uid_set(uids: &[u32]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{quote, uid_set};
+    use std::collections::BTreeMap;
+
+    use super::{by_size, quote, uid_set};
+
+    #[test]
+    fn batches_are_fetched_in_groups_that_fit_the_byte_budget() {
+        let sizes: BTreeMap<u32, u64> = [(1, 40), (2, 40), (3, 30), (4, 250), (5, 10), (6, 90)]
+            .into_iter()
+            .collect();
+        let batch = [1, 2, 3, 4, 5, 6];
+        // 40+40 fits 100, +30 does not; the 250-byte message goes alone.
+        assert_eq!(
+            by_size(&batch, &sizes, 100),
+            [&[1, 2][..], &[3], &[4], &[5, 6]]
+        );
+        assert_eq!(by_size(&batch, &sizes, 1000), [&batch[..]]);
+        assert_eq!(
+            by_size(&batch, &sizes, 1),
+            [&[1][..], &[2], &[3], &[4], &[5], &[6]]
+        );
+        // An expunged message (no size) costs nothing.
+        assert_eq!(by_size(&[1, 7, 2], &sizes, 80), [&[1, 7, 2][..]]);
+        assert!(by_size(&[], &sizes, 100).is_empty());
+    }
 
     #[test]
     fn uid_sets_compress_runs() {

@@ -144,6 +144,8 @@ async fn a_failed_commit_leaves_the_rest_for_the_next_pass() {
     dovecot.append("INBOX", &reports).await;
     let mut account = dovecot.account(TlsMode::Implicit);
     account.batch_size = 4;
+    // Each body fetched on its own: the failure must end the whole batch, not one fetch.
+    account.fetch_bytes = 1;
     let sink = RecordingSink::default();
     *sink.fail_from.lock().unwrap() = Some(2);
 
@@ -163,6 +165,41 @@ async fn a_failed_commit_leaves_the_rest_for_the_next_pass() {
     assert_eq!(uids, [1, 2, 3, 4, 5, 6], "each message committed once");
     assert!(dovecot.messages("INBOX").await.is_empty());
     assert_eq!(dovecot.messages("TLSRPT.Processed").await.len(), 6);
+}
+
+/// A batch's bodies are fetched in groups of at most `fetch_bytes` (a larger message
+/// alone), so that a batch of large messages is never held whole: every message is still
+/// committed once, in order, and moved or left as before.
+#[tokio::test]
+async fn bodies_fetched_in_groups_by_size_are_all_handled_in_order() {
+    let dovecot = Dovecot::start();
+    let reports = real_reports()[..6].to_vec();
+    let mut mailbox = reports.clone();
+    mailbox.insert(2, plain_mail(1));
+    dovecot.append("INBOX", &mailbox).await;
+    let largest = mailbox.iter().map(Vec::len).max().unwrap();
+    let mut account = dovecot.account(TlsMode::Implicit);
+    account.batch_size = 5;
+    account.fetch_bytes = u64::try_from(2 * largest).unwrap();
+    let sink = RecordingSink::default();
+
+    let summary = sync_once(&account, &sink).await.unwrap();
+    assert_eq!(
+        (summary.fetched, summary.stored, summary.not_report),
+        (7, 6, 1)
+    );
+    assert!(summary.deferred.is_none());
+    let uids: Vec<u32> = sink.commits().iter().map(|c| c.0).collect();
+    assert_eq!(
+        uids,
+        [1, 2, 3, 4, 5, 6, 7],
+        "each message committed once, in order"
+    );
+    assert_eq!(sink.state(&account.mailbox_id()).unwrap().last_uid, 7);
+    let inbox = dovecot.messages("INBOX").await;
+    assert_eq!(identities(&inbox), all_identities(&[plain_mail(1)]));
+    let processed = dovecot.messages("TLSRPT.Processed").await;
+    assert_eq!(identities(&processed), all_identities(&reports));
 }
 
 #[tokio::test]
