@@ -59,6 +59,12 @@ pub trait Progress {
     fn rejected(&mut self, input: &NewInput, reason: &str);
 }
 
+/// The first batch of a run: each next one is twice as large, up to the batch size.
+/// Waiting for a full first batch of 8,192 left the writer idle until the reader had read
+/// them all, and the reader idle while they were written: a 10,000-report import ran at
+/// three quarters of the rate of larger ones.
+const FIRST_BATCH: usize = 512;
+
 /// What the reader thread sends: the records of one input, and whether they finish a file.
 struct Message {
     inputs: Vec<NewInput>,
@@ -95,6 +101,7 @@ pub async fn ingest_paths(
     let mut summary = Summary::default();
     let mut writer = store.batch_writer();
     let mut batch = Vec::with_capacity(settings.batch_size);
+    let mut target = settings.batch_size.min(FIRST_BATCH);
     let mut held = 0;
     while let Some(message) = receiver.recv().await {
         batch.extend(message.inputs);
@@ -102,9 +109,10 @@ pub async fn ingest_paths(
         if message.file_done {
             progress.file_done();
         }
-        if batch.len() >= settings.batch_size || held >= budget.flush_at() {
+        if batch.len() >= target || held >= budget.flush_at() {
             write(&mut writer, &mut batch, &mut summary, progress).await?;
             budget.give_back(std::mem::take(&mut held));
+            target = (target * 2).min(settings.batch_size);
         }
     }
     write(&mut writer, &mut batch, &mut summary, progress).await?;
