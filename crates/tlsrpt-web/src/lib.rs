@@ -5,6 +5,7 @@
 //! that sees anything else retries, so nothing acknowledged is ever lost.
 
 mod client;
+mod committer;
 mod error;
 mod rate_limit;
 mod report_post;

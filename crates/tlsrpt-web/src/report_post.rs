@@ -1,6 +1,7 @@
 //! `POST /tlsrpt` and `POST /tlsrpt/{token}` (RFC 8460 §3): a report as
-//! `application/tlsrpt+gzip` or `application/tlsrpt+json`, acknowledged only once stored;
-//! and `GET /healthz` for health checks.
+//! `application/tlsrpt+gzip` or `application/tlsrpt+json`, acknowledged only once stored
+//! (posts arriving together are committed together, see [`crate::committer`]); and
+//! `GET /healthz` for health checks.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use tlsrpt_store::{Auth, Candidate, Outcome, Store};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::committer::Committer;
 use crate::error::ApiError;
 use crate::tokens::Tokens;
 
@@ -29,6 +31,13 @@ pub struct IngestState {
     pub limits: tlsrpt_ingest::Limits,
 }
 
+/// The router's state: what it was given, and the writer of its posts.
+#[derive(Debug, Clone)]
+struct Posting {
+    ingest: IngestState,
+    committer: Committer,
+}
+
 /// The answer to an accepted report.
 #[derive(Debug, Serialize)]
 struct Accepted {
@@ -37,8 +46,13 @@ struct Accepted {
 }
 
 /// The report endpoint. Bodies over `max_body` bytes are refused with 413, requests that
-/// take longer than `timeout` (slow senders included) with 408.
+/// take longer than `timeout` (slow senders included) with 408. Call it within a tokio
+/// runtime: it starts the task that commits the posts.
 pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router {
+    let state = Posting {
+        committer: Committer::start(state.store.clone()),
+        ingest: state,
+    };
     Router::new()
         .route("/tlsrpt", post(post_open))
         .route("/tlsrpt/{token}", post(post_with_token))
@@ -56,8 +70,8 @@ pub fn router(state: IngestState, max_body: usize, timeout: Duration) -> Router 
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers and
 /// container health checks).
-async fn health(State(state): State<IngestState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
+async fn health(State(state): State<Posting>) -> (StatusCode, &'static str) {
+    match state.ingest.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database does not answer");
@@ -67,7 +81,7 @@ async fn health(State(state): State<IngestState>) -> (StatusCode, &'static str) 
 }
 
 async fn post_open(
-    State(state): State<IngestState>,
+    State(state): State<Posting>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Accepted>, ApiError> {
@@ -75,7 +89,7 @@ async fn post_open(
 }
 
 async fn post_with_token(
-    State(state): State<IngestState>,
+    State(state): State<Posting>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -84,11 +98,12 @@ async fn post_with_token(
 }
 
 async fn accept(
-    state: &IngestState,
+    posting: &Posting,
     token: Option<&str>,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Json<Accepted>, ApiError> {
+    let state = &posting.ingest;
     let (auth, allowed) = if state.tokens.is_open() {
         (Auth::Https, None)
     } else {
@@ -125,7 +140,17 @@ async fn accept(
         found,
     };
     let records = tlsrpt_intake::to_new_inputs(input, chrono::Utc::now().timestamp(), auth);
-    let outcomes = store(&state.store, &records).await?;
+    let reason = records.iter().find_map(|r| match &r.candidate {
+        Candidate::Rejected { reason, .. } | Candidate::NotReport { reason } => {
+            Some(reason.clone())
+        }
+        Candidate::Report { .. } => None,
+    });
+    let outcomes = posting
+        .committer
+        .commit(records, body.len())
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
 
     let stored = outcomes.iter().filter(|o| **o == Outcome::Stored).count();
     let duplicates = outcomes
@@ -135,30 +160,9 @@ async fn accept(
     if stored + duplicates > 0 {
         return Ok(Json(Accepted { stored, duplicates }));
     }
-    let reason = records
-        .iter()
-        .find_map(|r| match &r.candidate {
-            Candidate::Rejected { reason, .. } | Candidate::NotReport { reason } => {
-                Some(reason.clone())
-            }
-            Candidate::Report { .. } => None,
-        })
-        .unwrap_or_else(|| "no report in the body".to_owned());
-    Err(ApiError::NotAReport(reason))
-}
-
-async fn store(
-    store: &Store,
-    records: &[tlsrpt_store::NewInput],
-) -> Result<Vec<Outcome>, ApiError> {
-    store.write_batch(records).await.map_err(|e| {
-        tracing::error!(
-            database = store.location(),
-            error = %chain(&e),
-            "storing a posted report failed"
-        );
-        ApiError::Unavailable
-    })
+    Err(ApiError::NotAReport(
+        reason.unwrap_or_else(|| "no report in the body".to_owned()),
+    ))
 }
 
 /// RFC 8460 §3 media types, plus the generic JSON and gzip types some senders use; the
@@ -207,7 +211,7 @@ fn check_domains(found: &[Found], allowed: &str) -> Result<(), ApiError> {
 /// An error and its causes, joined by `: ` (a database error names its cause, such as a
 /// full disk, only in its source), leaving out a cause the text already ends with (sqlx
 /// repeats a database's message as its source).
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -235,3 +235,45 @@ async fn health_follows_the_database() {
     let response = endpoint.app.clone().oneshot(get()).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// Posts that arrive together are committed together: 40 at once, 20 of them the same
+/// report, are each answered 200 once stored with what became of their own report, and
+/// the shared report is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_are_each_answered_and_a_repeat_among_them_is_stored_once() {
+    let endpoint = Arc::new(Endpoint::new(&[]).await);
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let endpoint = endpoint.clone();
+        let shared = i % 2 == 0;
+        let id = if shared {
+            "shared".to_owned()
+        } else {
+            format!("own-{i}")
+        };
+        posts.spawn(async move {
+            let json = report(&id, "example.com", 1);
+            let answer = endpoint
+                .post("/tlsrpt", "application/tlsrpt+json", json)
+                .await;
+            (shared, answer)
+        });
+    }
+    let mut shared_stored = 0;
+    while let Some(answer) = posts.join_next().await {
+        let (shared, (status, body)) = answer.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let counts = (body["stored"].as_u64(), body["duplicates"].as_u64());
+        if shared {
+            assert!(
+                counts == (Some(1), Some(0)) || counts == (Some(0), Some(1)),
+                "{body}"
+            );
+            shared_stored += counts.0.unwrap();
+        } else {
+            assert_eq!(counts, (Some(1), Some(0)), "its own report: {body}");
+        }
+    }
+    assert_eq!(shared_stored, 1);
+    assert_eq!(endpoint.successful_sessions().await, 21);
+}
