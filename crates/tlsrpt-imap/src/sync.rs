@@ -201,22 +201,11 @@ async fn fetch_sizes(
     config: &AccountConfig,
     batch: &[u32],
 ) -> Result<BTreeMap<u32, u64>, Error> {
-    let set = uid_set(batch);
-    within(config, "UID FETCH", async {
-        let fetches: Vec<Fetch> = connection
-            .session
-            .uid_fetch(&set, "(UID RFC822.SIZE)")
-            .await
-            .map_err(imap_error(config, "UID FETCH"))?
-            .try_collect()
-            .await
-            .map_err(imap_error(config, "UID FETCH"))?;
-        Ok(fetches
-            .into_iter()
-            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
-            .collect())
-    })
-    .await
+    let fetches = uid_fetch(connection, config, batch, "(UID RFC822.SIZE)").await?;
+    Ok(fetches
+        .into_iter()
+        .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+        .collect())
 }
 
 /// Cuts `batch` into runs of UIDs whose messages add up to at most `budget` bytes; a
@@ -246,22 +235,32 @@ async fn fetch_bodies(
     config: &AccountConfig,
     group: &[u32],
 ) -> Result<BTreeMap<u32, Fetch>, Error> {
-    let set = uid_set(group);
+    let fetches = uid_fetch(connection, config, group, "(UID BODY.PEEK[])").await?;
+    // Unsolicited FETCH responses (flag changes of other messages) carry no body.
+    Ok(fetches
+        .into_iter()
+        .filter(|f| f.body().is_some())
+        .filter_map(|f| f.uid.map(|uid| (uid, f)))
+        .collect())
+}
+
+/// `UID FETCH` of `items` for `uids`, every response collected.
+async fn uid_fetch(
+    connection: &mut Connection,
+    config: &AccountConfig,
+    uids: &[u32],
+    items: &str,
+) -> Result<Vec<Fetch>, Error> {
+    let set = uid_set(uids);
     within(config, "UID FETCH", async {
-        let fetches: Vec<Fetch> = connection
+        connection
             .session
-            .uid_fetch(&set, "(UID BODY.PEEK[])")
+            .uid_fetch(&set, items)
             .await
             .map_err(imap_error(config, "UID FETCH"))?
             .try_collect()
             .await
-            .map_err(imap_error(config, "UID FETCH"))?;
-        // Unsolicited FETCH responses (flag changes of other messages) carry no body.
-        Ok(fetches
-            .into_iter()
-            .filter(|f| f.body().is_some())
-            .filter_map(|f| f.uid.map(|uid| (uid, f)))
-            .collect())
+            .map_err(imap_error(config, "UID FETCH"))
     })
     .await
 }
