@@ -11,6 +11,7 @@ pub mod dns;
 pub mod dovecot;
 mod localhost_tls;
 pub mod net;
+pub mod noise;
 pub mod postgres;
 pub mod smtp;
 pub mod webhook;

@@ -2,6 +2,7 @@
 //! inputs come back exactly.
 
 use tlsrpt_store::{Candidate, NewInput, Outcome};
+use tlsrpt_testkit::noise::incompressible;
 
 use crate::support::{
     Backend, TempStore, gzip, input, on_both_backends, policy, rejected, report, report_json,
@@ -255,15 +256,7 @@ async fn stop_failing(db: &TempStore, backend: Backend) {
 fn incompressible_rejections(count: u64, name: &str) -> Vec<NewInput> {
     (0..count)
         .map(|i| {
-            let mut state = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let bytes: Vec<u8> = (0..1 << 17)
-                .flat_map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state.to_le_bytes()
-                })
-                .collect();
+            let bytes = incompressible(1 << 20, i);
             rejected(&bytes, &format!("{name}-{i}"), "not valid JSON", 1)
         })
         .collect()

@@ -5,6 +5,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use tlsrpt_testkit::noise::incompressible;
+
 use crate::support::{Sandbox, Summary};
 
 const MIB: usize = 1 << 20;
@@ -15,15 +17,7 @@ const FILE_SIZE: usize = 3 * MIB;
 /// that gzip cannot shrink, so that what is kept of it is as large as it is.
 fn broken_report(seed: u64) -> Vec<u8> {
     let mut bytes = br#"{"organization-name":"Big","report-id":""#.to_vec();
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    while bytes.len() < FILE_SIZE {
-        // xorshift64
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(FILE_SIZE);
+    bytes.extend(incompressible(FILE_SIZE - bytes.len(), seed));
     bytes
 }
 
